@@ -1,0 +1,190 @@
+"""The command line, `python -m analysis`: each command is a few lines over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from analysis import importer, metrics, store
+
+
+def _print_json(data) -> None:
+    """One JSON object on stdout (Chinese kept readable)."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_import(args) -> int:
+    """Import a file as a new log."""
+    columns = {role: getattr(args, role) for role in ("case", "activity", "timestamp", "start", "resource", "department")}
+    # '' or '-' says "this file has no such column" (e.g. to settle an ambiguous optional role).
+    columns = {r: ("" if c in ("", "-") else c) for r, c in columns.items() if c is not None}
+    options = importer.ImportOptions(
+        name=args.name, columns=columns, timestamp_format=args.format, start_format=args.start_format,
+        exclude_activities=tuple(args.exclude_activity or ()), drop_invalid=args.drop_invalid,
+        drop_duplicates=args.drop_duplicates,
+    )
+    with store.connect(args.db) as con:
+        result = importer.import_file(con, args.file, options)
+    if args.json:
+        _print_json(result.as_dict())
+    else:
+        print(f"Imported log {result.log_id} '{result.name}': {result.cases:,} cases, {result.events:,} events"
+              + (f", {result.dropped_rows:,} rows dropped" if result.dropped_rows else ""))
+        warnings = [p for p in result.problems if p.severity != "error"]
+        if warnings:
+            print(importer.format_report(warnings, args.lang), file=sys.stderr)
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    """Show what an import would do: mapping, formats, report — without writing."""
+    options = importer.ImportOptions(timestamp_format=args.format)
+    with store.connect(args.db, read_only=True) as con:
+        ins = importer.inspect_file(con, args.file, options)
+    data = {
+        "kind": ins.kind, "encoding": ins.encoding, "delimiter": ins.delimiter, "rows": ins.n_rows,
+        "columns": ins.columns, "mapping": ins.mapping.columns, "confidence": ins.mapping.confidence,
+        "ambiguous": ins.mapping.ambiguous,
+        "formats": {role: {"label": f.label, "day_first": f.day_first, "day_first_source": f.day_first_source,
+                           "shapes": [asdict(s) for s in f.shapes]} for role, f in ins.formats.items()},
+        "problems": [{"code": p.code, "severity": p.severity, "count": p.count, "rows": p.rows,
+                      "examples": p.examples, "message": p.message(args.lang), "fix": p.fix(args.lang)}
+                     for p in ins.problems],
+    }
+    _print_json(data)
+    return 0
+
+
+def cmd_logs(args) -> int:
+    """List the logs in the store."""
+    with store.connect(args.db, read_only=True) as con:
+        logs = store.list_logs(con)
+    if args.json:
+        _print_json([asdict(info) for info in logs])
+    else:
+        for info in logs:
+            print(f"{info.log_id:>4}  {info.name}  ({info.n_cases:,} cases, {info.n_events:,} events, "
+                  f"imported {info.imported_at})")
+        if not logs:
+            print("No logs yet: python -m analysis import FILE")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    """Delete a log."""
+    with store.connect(args.db) as con:
+        log_id = store.delete_log(con, args.log)
+    print(f"Deleted log {log_id}.")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    """Headline figures of a log."""
+    with store.connect(args.db, read_only=True) as con:
+        result = metrics.summary(con, store.resolve_log(con, args.log))
+    if args.json:
+        _print_json(result.as_dict())
+    else:
+        for key, value in result.as_dict().items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+def cmd_dfg(args) -> int:
+    """The directly-follows graph of a log."""
+    with store.connect(args.db, read_only=True) as con:
+        result = metrics.dfg(con, store.resolve_log(con, args.log))
+    if args.json:
+        _print_json(result.as_dict())
+    else:
+        for e in result.edges:
+            print(f"{e.source} -> {e.target}: {e.frequency:,} ({e.cases:,} cases), mean {e.mean_seconds / 3600:.1f} h")
+    return 0
+
+
+def cmd_variants(args) -> int:
+    """The variants of a log, most frequent first."""
+    with store.connect(args.db, read_only=True) as con:
+        result = metrics.variants(con, store.resolve_log(con, args.log), args.top)
+    if args.json:
+        _print_json([asdict(v) for v in result])
+    else:
+        for v in result:
+            print(f"{v.cases:>7,} {v.share:6.1%}  {' > '.join(v.activities)}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    """Write the generated sample campaign log as CSV (for benchmarks, or to look at)."""
+    from analysis import sample
+
+    rows = sample.write_sample_csv(args.out, n_cases=args.cases, seed=args.seed, lang=args.sample_lang)
+    print(f"Wrote {rows:,} events to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="Process diagnosis from the command line.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database file (default: $PROCDIAG_DB or data/procdiag.duckdb)")
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import", parents=[common], help="import a CSV/TSV/XLSX/Parquet/XES file as a new log")
+    p.add_argument("file")
+    p.add_argument("--name", help="log name (default: the file name; never overwrites another log)")
+    for role in ("case", "activity", "timestamp", "start", "resource", "department"):
+        p.add_argument(f"--{role}", metavar="COLUMN", help=f"column holding the {role} ('' for none)")
+    p.add_argument("--format", help="timestamp format: strptime (e.g. '%%d-%%m-%%Y:%%H.%%M') or "
+                                    "iso|epoch_s|epoch_ms|excel|dayfirst|monthfirst")
+    p.add_argument("--start-format", help="format of the start column when it differs")
+    p.add_argument("--exclude-activity", action="append", metavar="A", help="leave out events of activity A (repeatable)")
+    p.add_argument("--drop-invalid", action="store_true", help="import the valid rows, record what was dropped")
+    p.add_argument("--drop-duplicates", action="store_true", help="keep only the first of identical rows")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("inspect", parents=[common], help="show mapping, formats and the validation report; write nothing")
+    p.add_argument("file")
+    p.add_argument("--format")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("logs", parents=[common], help="list the logs in the store")
+    p.set_defaults(func=cmd_logs)
+    p = sub.add_parser("delete", parents=[common], help="delete a log")
+    p.add_argument("log", help="log id or name")
+    p.set_defaults(func=cmd_delete)
+    for name, func, helptext in (("summary", cmd_summary, "cases, events, cycle time"),
+                                 ("dfg", cmd_dfg, "directly-follows graph")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("log", help="log id or name")
+        p.set_defaults(func=func)
+    p = sub.add_parser("variants", parents=[common], help="variants, most frequent first")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--top", type=int)
+    p.set_defaults(func=cmd_variants)
+    p = sub.add_parser("sample", help="write the generated sample campaign log as CSV")
+    p.add_argument("out")
+    p.add_argument("--cases", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--sample-lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; user errors print a plain message on stderr and exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except importer.ImportFailed as exc:
+        print(importer.format_report(exc.problems, getattr(args, "lang", "en"), only_errors=True), file=sys.stderr)
+        return 2
+    except store.StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

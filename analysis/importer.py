@@ -1,0 +1,502 @@
+"""Importing an event log: stage, map columns, parse timestamps, validate, then write in one transaction.
+
+`inspect_file` does everything but the write and returns what a user must see first (preview,
+proposed mapping, detected formats, validation report). `import_file` repeats the same steps and,
+when the report has no errors (or `drop_invalid` is set), writes the log. Nothing is written
+before the report is complete, and the write is one transaction, so a failed import leaves the
+database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from analysis import mapping as mapping_mod
+from analysis import readers, timestamps
+from analysis.store import StoreError, quote_ident, unique_log_name
+from analysis.texts import t
+
+PARSED = "parsed_rows"
+MAX_ROWS_LISTED = 10
+MAX_EXAMPLES = 5
+PREVIEW_ROWS = 20
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose; empty fields mean 'detect it'."""
+
+    name: str | None = None
+    columns: dict[str, str | None] = field(default_factory=dict)  # role -> column; '' = not used
+    timestamp_format: str | None = None   # a strptime format or iso/epoch_s/epoch_ms/excel/dayfirst/monthfirst
+    start_format: str | None = None       # defaults to timestamp_format
+    exclude_activities: tuple[str, ...] = ()
+    drop_invalid: bool = False
+    drop_duplicates: bool = False
+
+
+@dataclass
+class Problem:
+    """One finding of the validation report."""
+
+    code: str
+    severity: str                 # error | warning | info
+    count: int
+    rows: list[int] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        """What is wrong, in the user's language."""
+        return t(f"problem.{self.code}", lang, count=self.count, **self.params)
+
+    def fix(self, lang: str = "en") -> str:
+        """How to fix it, in the user's language."""
+        key = FIX_KEYS.get(self.code, f"fix.{self.code}")
+        return t(key, lang, **self.params)
+
+
+FIX_KEYS = {
+    "missing_case": "fix.missing_value", "missing_activity": "fix.missing_value",
+    "missing_timestamp": "fix.missing_value", "bad_start": "fix.bad_timestamp",
+    "before_1970": "fix.odd_dates", "in_future": "fix.odd_dates", "excluded_activities": "fix.none",
+    "no_start": "fix.none",
+}
+
+
+class ImportFailed(StoreError):
+    """The file was not imported; `problems` says why, row by row."""
+
+    def __init__(self, problems: list[Problem], lang: str = "en"):
+        self.problems = problems
+        super().__init__(format_report(problems, lang, only_errors=True))
+
+
+@dataclass
+class Inspection:
+    """Everything known about a file before it is written: its shape, mapping, formats and problems."""
+
+    source: str
+    kind: str
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    n_rows: int
+    preview: list[dict]
+    mapping: mapping_mod.Mapping
+    formats: dict[str, timestamps.ColumnFormat]
+    problems: list[Problem]
+    n_valid: int = 0
+    n_cases: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that stop a strict import."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote."""
+
+    log_id: int
+    name: str
+    cases: int
+    events: int
+    dropped_rows: int
+    has_start: bool
+    problems: list[Problem]
+
+    def as_dict(self) -> dict:
+        """A JSON-ready record (for the CLI's --json)."""
+        out = asdict(self)
+        out["problems"] = [
+            {"code": p.code, "severity": p.severity, "count": p.count, "rows": p.rows, "message": p.message()}
+            for p in self.problems
+        ]
+        return out
+
+
+def format_report(problems: list[Problem], lang: str = "en", only_errors: bool = False) -> str:
+    """The report as plain text: one paragraph per problem with rows, examples and the fix."""
+    lines = []
+    for p in problems:
+        if only_errors and p.severity != "error":
+            continue
+        lines.append(f"[{t('severity.' + p.severity, lang)}] {p.message(lang)}")
+        if p.rows:
+            lines.append(f"    {t('label.rows', lang)}: {', '.join(str(r) for r in p.rows)}"
+                         + (" …" if p.count > len(p.rows) else ""))
+        if p.examples:
+            lines.append(f"    {t('label.examples', lang)}: {' | '.join(p.examples)}")
+        lines.append(f"    {t('label.fix', lang)}: {p.fix(lang)}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps shared by inspect_file and import_file
+
+
+def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tuple[mapping_mod.Mapping, list[Problem]]:
+    """The proposed mapping with the user's choices applied, and the problems it leaves."""
+    timestamp_like = _timestamp_like_columns(cur, staged.columns)
+    proposed = mapping_mod.propose_mapping(staged.columns, timestamp_like)
+    problems: list[Problem] = []
+    for role, column in options.columns.items():
+        if column is None:
+            continue
+        if column and column not in staged.columns:
+            raise ImportFailed([Problem("missing_column", "error", 0, params={
+                "role": role, "columns": ", ".join(staged.columns)})])
+        proposed.columns[role] = column or None
+        proposed.confidence[role] = 1.0 if column else 0.0
+        proposed.ambiguous.pop(role, None)
+    for role in mapping_mod.ROLES:
+        if role in proposed.ambiguous:
+            problems.append(Problem("ambiguous_column", "error", 0, params={
+                "role": role, "columns": ", ".join(proposed.ambiguous[role])}))
+    for role in proposed.missing:
+        problems.append(Problem("missing_column", "error", 0, params={
+            "role": role, "columns": ", ".join(staged.columns)}))
+    return proposed, problems
+
+
+def _timestamp_like_columns(cur, columns: list[str]) -> set[str]:
+    """Columns whose first non-empty values mostly look like dates (digits with date separators)."""
+    if not columns:
+        return set()
+    checks = ", ".join(
+        f"avg(CASE WHEN regexp_matches(trim({quote_ident(c)}), "
+        "'^\\d{4}[-/.年]\\d{1,2}|^\\d{1,2}[-/.]\\d{1,2}[-/.]\\d{2,4}|^\\d{10,13}(\\.\\d+)?$') THEN 1.0 ELSE 0 END)"
+        for c in columns
+    )
+    sample = f"(SELECT * FROM {readers.RAW} LIMIT 2000)"
+    row = cur.execute(f"SELECT {checks} FROM {sample}").fetchone()
+    return {c for c, share in zip(columns, row, strict=True) if share is not None and share >= 0.8}
+
+
+def _detect_formats(cur, columns: dict[str, str | None], options: ImportOptions) -> dict[str, timestamps.ColumnFormat]:
+    """The format of the timestamp and start columns."""
+    formats = {}
+    for role, forced in (("timestamp", options.timestamp_format), ("start", options.start_format or options.timestamp_format)):
+        column = columns.get(role)
+        if column:
+            formats[role] = timestamps.detect_column_format(cur, readers.RAW, column, forced)
+    return formats
+
+
+def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
+                  formats: dict[str, timestamps.ColumnFormat], options: ImportOptions) -> list[str]:
+    """Create PARSED: one row per staged row with typed fields and the raw text kept for the report.
+
+    Returns the names of the extra (unmapped) columns carried along.
+    """
+    def text(role: str) -> str:
+        column = columns.get(role)
+        return f"NULLIF(trim({quote_ident(column)}), '')" if column else "NULL::VARCHAR"
+
+    params: list = []
+    ts_sql, p = timestamps.parse_sql(formats["timestamp"], quote_ident(columns["timestamp"]))
+    params += p
+    if columns.get("start") and "start" in formats:
+        start_sql, p = timestamps.parse_sql(formats["start"], quote_ident(columns["start"]))
+        params += p
+    else:
+        start_sql = "NULL::TIMESTAMP"
+    mapped = {c for c in columns.values() if c}
+    extras = [c for c in staged.columns if c not in mapped]
+    extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in extras)
+    # Case ids are never trimmed to NULL-able values other than empty: 'NA' and 'null' are ids.
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {PARSED} AS
+        SELECT rowid + {int(staged.row_offset)} AS row_no,
+               {text('case')} AS case_id, {text('activity')} AS activity,
+               {text('timestamp')} AS raw_ts, {ts_sql} AS ts,
+               {text('start')} AS raw_start, {start_sql} AS start_ts,
+               {text('resource')} AS resource, {text('department')} AS department
+               {extra_sql}
+        FROM {readers.RAW}""",
+        params,
+    )
+    if options.exclude_activities:
+        cur.execute(f"DELETE FROM {PARSED} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
+    return extras
+
+
+def _problem_rows(cur, where: str, params: list | None = None, example: str | None = None) -> tuple[int, list[int], list[str]]:
+    """(count, first row numbers, example values) of PARSED rows matching `where`."""
+    params = params or []
+    count = cur.execute(f"SELECT count(*) FROM {PARSED} WHERE {where}", params).fetchone()[0]
+    if not count:
+        return 0, [], []
+    rows = [r[0] for r in cur.execute(
+        f"SELECT row_no FROM {PARSED} WHERE {where} ORDER BY row_no LIMIT {MAX_ROWS_LISTED}", params).fetchall()]
+    examples: list[str] = []
+    if example:
+        examples = [str(r[0]) for r in cur.execute(
+            f"SELECT e FROM (SELECT {example} AS e, min(row_no) AS r FROM (SELECT * FROM {PARSED} WHERE {where} "
+            f"ORDER BY row_no LIMIT 200) GROUP BY e) ORDER BY r LIMIT {MAX_EXAMPLES}", params).fetchall()]
+    return int(count), rows, examples
+
+
+# Conditions that make a row invalid (dropped by --drop-invalid, fatal otherwise).
+INVALID = {
+    "missing_case": "case_id IS NULL",
+    "missing_activity": "activity IS NULL",
+    "missing_timestamp": "raw_ts IS NULL",
+    "bad_timestamp": "raw_ts IS NOT NULL AND ts IS NULL",
+    "bad_start": "raw_start IS NOT NULL AND start_ts IS NULL",
+    "start_after_end": "start_ts > ts",
+}
+VALID = " AND ".join(f"NOT coalesce({w}, false)" for w in INVALID.values())
+DUPLICATE = ("row_number() OVER (PARTITION BY case_id, activity, ts, start_ts, resource, department "
+             "ORDER BY row_no) > 1")
+
+
+def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
+              formats: dict[str, timestamps.ColumnFormat], options: ImportOptions) -> list[Problem]:
+    """The validation report over PARSED, errors first."""
+    problems: list[Problem] = []
+    if staged.n_rejects:
+        problems.append(Problem("malformed_rows", "error", staged.n_rejects,
+                                [r[0] for r in staged.rejects], [r[2] for r in staged.rejects[:MAX_EXAMPLES]]))
+    if options.exclude_activities:
+        excluded = staged.n_rows - cur.execute(f"SELECT count(*) FROM {PARSED}").fetchone()[0]
+        if excluded:
+            problems.append(Problem("excluded_activities", "info", excluded,
+                                    params={"activities": ", ".join(options.exclude_activities)}))
+    for code, where in INVALID.items():
+        column = columns.get("start" if code == "bad_start" else "timestamp")
+        example = {"bad_timestamp": "raw_ts", "bad_start": "raw_start",
+                   "start_after_end": "raw_start || ' > ' || raw_ts"}.get(code)
+        count, rows, examples = _problem_rows(cur, where, example=example)
+        if count:
+            problem_code = "bad_timestamp" if code == "bad_start" else code
+            problems.append(Problem(problem_code, "error", count, rows, examples, {"column": column or ""}))
+    valid = VALID
+    count, rows, _ = _problem_rows(
+        cur, f"row_no IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)")
+    if count:
+        problems.append(Problem("duplicates", "warning", count, rows))
+    single = cur.execute(
+        f"SELECT count(*), list(case_id ORDER BY case_id)[:{MAX_EXAMPLES}] FROM "
+        f"(SELECT case_id FROM {PARSED} WHERE {valid} GROUP BY case_id HAVING count(*) = 1)").fetchone()
+    if single[0]:
+        problems.append(Problem("single_event_cases", "warning", int(single[0]), examples=list(single[1])))
+    count, rows, examples = _problem_rows(
+        cur, f"""row_no IN (SELECT row_no FROM (SELECT row_no, count(*) OVER (PARTITION BY case_id,
+             coalesce(start_ts, ts), ts) AS n FROM {PARSED} WHERE {valid}) WHERE n > 1)""",
+        example="case_id || ': ' || activity || ' @ ' || strftime(ts, '%Y-%m-%d %H:%M:%S')")
+    if count:
+        problems.append(Problem("ties", "warning", count, rows, examples))
+    count, rows, examples = _problem_rows(cur, "least(ts, coalesce(start_ts, ts)) < TIMESTAMP '1970-01-01'",
+                                          example="coalesce(raw_start, raw_ts)")
+    if count:
+        problems.append(Problem("before_1970", "warning", count, rows, examples))
+    tomorrow = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    count, rows, examples = _problem_rows(cur, "ts > ?", [tomorrow], example="raw_ts")
+    if count:
+        problems.append(Problem("in_future", "warning", count, rows, examples))
+    for role, fmt in formats.items():
+        if fmt.day_first_source == "assumed":
+            example = next((s.examples[0] for s in fmt.shapes if s.kind == "strptime"), "")
+            problems.append(Problem("dayfirst_assumed", "info", 0, params={"column": fmt.column, "example": example}))
+        if fmt.naive_and_offset:
+            problems.append(Problem("naive_and_offset", "warning", 0, params={"column": fmt.column}))
+    severity_order = {"error": 0, "warning": 1, "info": 2}
+    problems.sort(key=lambda p: severity_order[p.severity])
+    return problems
+
+
+@dataclass
+class Prepared:
+    """A staged, parsed and validated file, ready to write (when it has no errors)."""
+
+    staged: readers.Staged
+    mapping: mapping_mod.Mapping
+    columns: dict[str, str | None]
+    formats: dict[str, timestamps.ColumnFormat]
+    extras: list[str]
+    problems: list[Problem]
+    parsed: bool                  # False when the mapping stopped us before parsing
+
+
+def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None) -> Prepared:
+    """Stage, map, parse and validate (all in `cur`'s temporary tables)."""
+    report = progress or (lambda fraction, stage: None)
+    report(0.05, "read")
+    try:
+        staged = readers.stage(cur, path)
+    except readers.ReadError as exc:
+        raise ImportFailed([Problem("read_error", "error", 0, params={"detail": str(exc)})]) from None
+    if staged.n_rows == 0:
+        raise ImportFailed([Problem("no_rows", "error", 0)])
+    report(0.35, "map")
+    proposed, problems = _resolve_mapping(staged, cur, options)
+    columns = dict(proposed.columns)
+    if proposed.missing:
+        return Prepared(staged, proposed, columns, {}, [], problems, parsed=False)
+    formats = _detect_formats(cur, columns, options)
+    if columns.get("start") and not formats["start"].shapes:
+        # An all-empty start column means the log has no start timestamps.
+        problems.append(Problem("no_start", "info", 0, params={"column": columns["start"]}))
+        columns["start"] = None
+        formats.pop("start")
+    report(0.5, "parse")
+    extras = _build_parsed(cur, staged, columns, formats, options)
+    report(0.65, "validate")
+    problems += _validate(cur, staged, columns, formats, options)
+    return Prepared(staged, proposed, columns, formats, extras, problems, parsed=True)
+
+
+def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None) -> Inspection:
+    """Read, map, parse and validate a file without writing anything."""
+    options = options or ImportOptions()
+    cur = con.cursor()
+    try:
+        prep = _prepare(cur, path, options)
+        preview = cur.execute(f"SELECT * FROM {readers.RAW} LIMIT {PREVIEW_ROWS}").fetchdf().to_dict("records")
+        n_valid = n_cases = 0
+        if prep.parsed:
+            n_valid, n_cases = cur.execute(
+                f"SELECT count(*), count(DISTINCT case_id) FROM {PARSED} WHERE {VALID}").fetchone()
+        staged = prep.staged
+        return Inspection(str(path), staged.kind, staged.encoding, staged.delimiter, staged.columns,
+                          staged.n_rows, preview, prep.mapping, prep.formats, prep.problems,
+                          int(n_valid), int(n_cases))
+    finally:
+        cur.close()
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    """Import a file as a new log, or raise ImportFailed with the report (the database unchanged)."""
+    options = options or ImportOptions()
+    report = progress or (lambda fraction, stage: None)
+    cur = con.cursor()
+    try:
+        prep = _prepare(cur, path, options, report)
+        errors = [p for p in prep.problems if p.severity == "error"]
+        # Row-level errors can be dropped; a missing or ambiguous column cannot.
+        fatal = [p for p in errors if p.code in ("missing_column", "ambiguous_column")]
+        if fatal or (errors and not options.drop_invalid):
+            raise ImportFailed(prep.problems)
+        report(0.75, "write")
+        return _write(cur, path, prep, options, report)
+    finally:
+        cur.close()
+
+
+def _case_level(cur, extras: list[str]) -> list[str]:
+    """Extra columns that hold one value per case (campaign type, region, budget)."""
+    if not extras:
+        return []
+    counts = ", ".join(f"count(DISTINCT {quote_ident('x:' + c)}) AS {quote_ident(c)}" for c in extras)
+    maxima = ", ".join(f"max({quote_ident(c)})" for c in extras)
+    row = cur.execute(f"SELECT {maxima} FROM (SELECT {counts} FROM kept GROUP BY case_id)").fetchone()
+    # XES says which attributes are the case's; elsewhere a column is one when it never varies in a case.
+    return [c for c, most in zip(extras, row, strict=True) if c.startswith("case:") or most == 1]
+
+
+def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) -> ImportResult:
+    """Write the valid rows as a new log in one transaction."""
+    staged, columns, formats, extras, problems = prep.staged, prep.columns, prep.formats, prep.extras, prep.problems
+    valid = VALID
+    keep = valid
+    if options.drop_duplicates:
+        keep = f"{valid} AND row_no NOT IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)"
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE kept AS SELECT * FROM {PARSED} WHERE {keep}")
+    n_kept = cur.execute("SELECT count(*) FROM kept").fetchone()[0]
+    if n_kept == 0:
+        raise ImportFailed([Problem("no_rows", "error", 0), *problems])
+    case_cols = _case_level(cur, extras)
+    event_cols = [c for c in extras if c not in case_cols]
+    attrs_sql = "NULL"
+    params: list = []
+    if event_cols:
+        entries = ", ".join(f"{{'k': ?, 'v': {quote_ident('x:' + c)}}}" for c in event_cols)
+        params += event_cols
+        attrs_sql = f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"
+    name = options.name or Path(str(path)).name
+    mapping_record = {
+        "columns": columns,
+        "formats": {role: f.label for role, f in formats.items()},
+        "day_first": {role: f.day_first for role, f in formats.items() if f.day_first is not None},
+        "encoding": staged.encoding, "delimiter": staged.delimiter, "kind": staged.kind,
+        "exclude_activities": list(options.exclude_activities),
+        "drop_invalid": options.drop_invalid, "drop_duplicates": options.drop_duplicates,
+        "case_attributes": case_cols, "event_attributes": event_cols,
+    }
+    report_record = [
+        {"code": p.code, "severity": p.severity, "count": p.count, "rows": p.rows, "examples": p.examples,
+         "params": p.params} for p in problems
+    ]
+    dropped = staged.n_rows - n_kept + staged.n_rejects
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        name = unique_log_name(cur, name)
+        log_id = cur.execute("SELECT nextval('log_ids')").fetchone()[0]
+        cur.execute(
+            f"""INSERT INTO events
+            SELECT ?, case_id, activity, ts, start_ts, resource, department, row_no,
+                   row_number() OVER (PARTITION BY case_id ORDER BY coalesce(start_ts, ts), ts, row_no),
+                   {attrs_sql}
+            FROM kept""",
+            [log_id, *params],
+        )
+        report(0.85, "cases")
+        _write_cases(cur, log_id)
+        for c in case_cols:
+            label = c.removeprefix("case:") if staged.kind == "xes" else c
+            cur.execute(
+                f"""INSERT INTO case_attributes
+                SELECT ?, case_id, ?, v, try_cast(v AS DOUBLE) FROM
+                (SELECT case_id, min({quote_ident('x:' + c)}) AS v FROM kept GROUP BY case_id) WHERE v IS NOT NULL""",
+                [log_id, label],
+            )
+        n_cases, has_start = cur.execute(
+            "SELECT count(*), (SELECT count(start_ts) > 0 FROM kept) FROM cases WHERE log_id = ?", [log_id]).fetchone()
+        cur.execute(
+            "INSERT INTO logs VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, NULL)",
+            [log_id, name, str(path), json.dumps(mapping_record, ensure_ascii=False),
+             json.dumps(report_record, ensure_ascii=False), n_kept, n_cases, dropped, has_start],
+        )
+        cur.execute("COMMIT")
+    except Exception:
+        cur.execute("ROLLBACK")
+        raise
+    report(1.0, "done")
+    return ImportResult(int(log_id), name, int(n_cases), int(n_kept), int(dropped), bool(has_start), problems)
+
+
+def _write_cases(cur, log_id: int) -> None:
+    """Per-case facts and variants, computed once at import so later queries stay fast."""
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE case_facts AS
+        SELECT case_id, min(coalesce(start_ts, ts)) AS s, max(ts) AS e, count(*) AS n,
+               list(activity ORDER BY pos) AS seq, min(row_no) AS first_row
+        FROM events WHERE log_id = ? GROUP BY case_id""",
+        [log_id],
+    )
+    # Variant 1 is the most frequent; ties go to the variant seen first in the file.
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE variant_ids AS
+        SELECT seq, count(*) AS n_cases,
+               row_number() OVER (ORDER BY count(*) DESC, min(first_row)) AS variant_id
+        FROM case_facts GROUP BY seq"""
+    )
+    cur.execute("INSERT INTO variants SELECT ?, variant_id, seq, n_cases FROM variant_ids", [log_id])
+    cur.execute(
+        """INSERT INTO cases
+        SELECT ?, f.case_id, f.s, f.e, (epoch_us(f.e) - epoch_us(f.s)) / 1e6, f.n, v.variant_id
+        FROM case_facts f JOIN variant_ids v USING (seq)""",
+        [log_id],
+    )

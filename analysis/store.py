@@ -1,0 +1,222 @@
+"""The DuckDB event store: where the database file lives, its schema, and the catalogue of logs."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "procdiag.duckdb"
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS log_ids START 1;
+CREATE TABLE IF NOT EXISTS logs (
+    log_id      INTEGER PRIMARY KEY,
+    name        VARCHAR NOT NULL UNIQUE,
+    source      VARCHAR,
+    imported_at TIMESTAMP,
+    mapping     VARCHAR,   -- JSON: role -> column, formats, options used
+    report      VARCHAR,   -- JSON: the validation report at import
+    n_events    BIGINT,
+    n_cases     BIGINT,
+    n_dropped   BIGINT,
+    has_start   BOOLEAN,
+    notes       VARCHAR
+);
+CREATE TABLE IF NOT EXISTS events (
+    log_id      INTEGER NOT NULL,
+    case_id     VARCHAR NOT NULL,
+    activity    VARCHAR NOT NULL,
+    ts          TIMESTAMP NOT NULL,   -- complete/end instant, UTC where the source had offsets
+    start_ts    TIMESTAMP,            -- start instant, NULL when the event has none
+    resource    VARCHAR,
+    department  VARCHAR,
+    row_no      BIGINT NOT NULL,      -- row in the source file (header = row 1): the tie-breaker
+    pos         INTEGER NOT NULL,     -- 1-based position in the case, in canonical event order
+    attrs       MAP(VARCHAR, VARCHAR) -- other event-level columns
+);
+CREATE TABLE IF NOT EXISTS cases (
+    log_id        INTEGER NOT NULL,
+    case_id       VARCHAR NOT NULL,
+    start_ts      TIMESTAMP NOT NULL,
+    end_ts        TIMESTAMP NOT NULL,
+    cycle_seconds DOUBLE NOT NULL,
+    n_events      INTEGER NOT NULL,
+    variant_id    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS variants (
+    log_id     INTEGER NOT NULL,
+    variant_id INTEGER NOT NULL,      -- 1 = most frequent
+    activities VARCHAR[] NOT NULL,
+    n_cases    BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS case_attributes (
+    log_id  INTEGER NOT NULL,
+    case_id VARCHAR NOT NULL,
+    name    VARCHAR NOT NULL,
+    value   VARCHAR,
+    number  DOUBLE                    -- value as a number when it is one (budget ranges)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id INTEGER PRIMARY KEY,
+    created_at TIMESTAMP,
+    log_id     INTEGER,
+    title      VARCHAR,
+    symptom    VARCHAR,
+    cause      VARCHAR,
+    remedy     VARCHAR,
+    impact     VARCHAR,
+    evidence   VARCHAR,               -- JSON: page, filter, figures
+    tags       VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS redesigns (
+    redesign_id INTEGER PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    log_id      INTEGER,
+    scenario    VARCHAR,              -- JSON: list of redesign operations
+    created_at  TIMESTAMP
+);
+"""
+
+# Tables holding one log's rows; deleting a log clears all of them in one transaction.
+LOG_TABLES = ("events", "cases", "variants", "case_attributes", "logs")
+
+
+class StoreError(Exception):
+    """A problem the user can act on; its message is shown as is, without a traceback."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the database file's write lock."""
+
+
+class LogNotFound(StoreError):
+    """No log with the given id or name."""
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file: the explicit path, else $PROCDIAG_DB, else data/procdiag.duckdb."""
+    # Read the variable here, not as a default argument, so tests and the CLI can change it.
+    chosen = path or os.environ.get("PROCDIAG_DB") or DEFAULT_DB
+    return Path(chosen)
+
+
+def quote_ident(name: str) -> str:
+    """Quote a column or table name for SQL; the one place identifiers from users enter SQL."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store (creating file and schema when writable) or raise StoreLocked with a plain message."""
+    target = db_path(path)
+    if read_only and not target.exists():
+        # A read-only open cannot create the file; make an empty store first so readers see "no logs".
+        connect(target).close()
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(target), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = _lock_holder(text)
+            raise StoreLocked(
+                f"The database {target} is in use by another process{holder}. Close the dashboard or the "
+                "other command and try again, or point this one at another file with --db / PROCDIAG_DB."
+            ) from None
+        raise StoreError(f"Cannot open the database {target}: {text}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"Cannot open the database {target}: {exc}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        con.execute(SCHEMA)
+    return con
+
+
+def _lock_holder(message: str) -> str:
+    """The '(PID n)' part of DuckDB's lock message, if it names one."""
+    marker = "PID "
+    if marker in message:
+        pid = message.split(marker, 1)[1].split(")")[0].split()[0]
+        return f" (PID {pid})"
+    return ""
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """One row of the log catalogue."""
+
+    log_id: int
+    name: str
+    source: str
+    imported_at: str
+    n_events: int
+    n_cases: int
+    n_dropped: int
+    has_start: bool
+    mapping: dict
+
+
+def list_logs(con: duckdb.DuckDBPyConnection) -> list[LogInfo]:
+    """Every imported log, oldest first."""
+    rows = con.execute(
+        "SELECT log_id, name, source, strftime(imported_at, '%Y-%m-%d %H:%M:%S'), n_events, n_cases, "
+        "n_dropped, has_start, mapping FROM logs ORDER BY log_id"
+    ).fetchall()
+    return [LogInfo(*row[:8], mapping=json.loads(row[8] or "{}")) for row in rows]
+
+
+def resolve_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
+    """The id of a log given by id or by name; LogNotFound names the logs that exist."""
+    text = str(log).strip()
+    row = None
+    if text.isdigit():
+        row = con.execute("SELECT log_id FROM logs WHERE log_id = ?", [int(text)]).fetchone()
+    if row is None:
+        row = con.execute("SELECT log_id FROM logs WHERE name = ?", [text]).fetchone()
+    if row is None:
+        known = ", ".join(f"{info.log_id}: {info.name}" for info in list_logs(con)) or "none yet"
+        raise LogNotFound(f"No log '{text}'. Logs in the store: {known}.")
+    return int(row[0])
+
+
+def unique_log_name(con: duckdb.DuckDBPyConnection, wanted: str) -> str:
+    """`wanted`, or `wanted (2)`, `(3)`, … so a re-import never overwrites another log."""
+    taken = {r[0] for r in con.execute("SELECT name FROM logs").fetchall()}
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted} ({n})" in taken:
+        n += 1
+    return f"{wanted} ({n})"
+
+
+def rename_log(con: duckdb.DuckDBPyConnection, log: int | str, new_name: str) -> str:
+    """Rename a log; refuses a name another log already has."""
+    log_id = resolve_log(con, log)
+    new_name = new_name.strip()
+    if not new_name:
+        raise StoreError("A log name cannot be empty.")
+    clash = con.execute("SELECT log_id FROM logs WHERE name = ? AND log_id <> ?", [new_name, log_id]).fetchone()
+    if clash:
+        raise StoreError(f"Another log (id {clash[0]}) is already called '{new_name}'.")
+    con.execute("UPDATE logs SET name = ? WHERE log_id = ?", [new_name, log_id])
+    return new_name
+
+
+def delete_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
+    """Delete a log and all its rows in one transaction; returns its id."""
+    log_id = resolve_log(con, log)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in LOG_TABLES:
+            con.execute(f"DELETE FROM {quote_ident(table)} WHERE log_id = ?", [log_id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return log_id

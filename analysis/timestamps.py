@@ -1,0 +1,267 @@
+"""Detecting and parsing timestamp columns: many formats, even mixed in one column, as DuckDB SQL.
+
+A column's values are grouped by *shape* (digit runs -> 9, letter runs -> a), one GROUP BY over
+all rows. Each shape gets one format, chosen by trying the candidate formats of the same shape on
+its example values. Parsing is then one CASE over the shape, so a million rows never pass through
+Python, and every row that no format fits is counted and reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from analysis.store import quote_ident
+
+# The shape of a value, as SQL and as Python, kept identical.
+SHAPE_SQL = "regexp_replace(regexp_replace(trim({col}), '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g')"
+MAX_SHAPES = 40
+EXAMPLES_PER_SHAPE = 5
+
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日",
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%m.%d.%Y", "%d-%m-%Y", "%m-%d-%Y",
+    "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%m-%y",
+    "%d-%b-%Y", "%d %b %Y", "%b %d %Y", "%d-%b-%y", "%d %B %Y", "%B %d %Y",
+)
+TIME_FORMATS = (
+    "", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", "T%H:%M", "T%H:%M:%S", "T%H:%M:%S.%f",
+    " %H时%M分", " %H时%M分%S秒", " %H点%M分", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p",
+    ":%H.%M", ":%H:%M", " %H.%M", " %H.%M.%S", " %H%M", "%H:%M", " %H时", " %p %I:%M", " %p%I:%M",
+)
+ZONE_FORMATS = ("", "%z", " %z")
+# Day and month order is decided from the values, not from the first format that happens to parse.
+DAY_FIRST = {f for f in DATE_FORMATS if f.startswith("%d")}
+MONTH_FIRST = {f for f in DATE_FORMATS if f.startswith(("%m", "%b", "%B"))}
+SPECIAL = ("iso", "epoch_s", "epoch_ms", "excel", "dayfirst", "monthfirst")
+
+
+def shape_of(value: str) -> str:
+    """The shape of one value, as SHAPE_SQL computes it."""
+    return re.sub(r"[A-Za-z]+", "a", re.sub(r"[0-9]+", "9", value.strip()))
+
+
+def _format_shape(fmt: str, zone: str = "+9:9") -> str:
+    """The shape of the values a strptime format produces, with `zone` standing for %z."""
+    text = re.sub(r"%[bBpaA]", "a", fmt).replace("%z", "\x00")
+    text = re.sub(r"%[YmdHMSfyIjU]", "9", text)
+    return shape_of(text).replace("\x00", zone)
+
+
+def _candidates() -> dict[str, list[str]]:
+    """Every candidate strptime format, keyed by the shapes of the values it parses."""
+    by_shape: dict[str, list[str]] = {}
+    for date, time, zone in itertools.product(DATE_FORMATS, TIME_FORMATS, ZONE_FORMATS):
+        fmt = date + time + zone
+        # %z reads +02:00, -0500, +02 and Z alike; each has its own shape.
+        zones = ("+9:9", "-9:9", "+9", "-9", "a") if zone else ("",)
+        for z in zones:
+            by_shape.setdefault(_format_shape(fmt, z), []).append(fmt)
+    return by_shape
+
+
+CANDIDATES = _candidates()
+
+
+@dataclass(frozen=True)
+class ShapeFormat:
+    """How the values of one shape are parsed."""
+
+    shape: str
+    kind: str                 # iso | strptime | epoch_s | epoch_ms | excel | unknown
+    fmt: str                  # the strptime format, or '' for the other kinds
+    rows: int
+    examples: tuple[str, ...]
+    parsed: tuple[str, ...]   # the examples as parsed (UTC, ISO text), '' where they failed
+
+    @property
+    def label(self) -> str:
+        """What a user reads: the format in strptime notation or the kind's name."""
+        names = {"iso": "ISO 8601", "epoch_s": "Unix seconds", "epoch_ms": "Unix milliseconds",
+                 "excel": "Excel serial date", "unknown": "not recognised"}
+        return self.fmt if self.kind == "strptime" else names[self.kind]
+
+
+@dataclass(frozen=True)
+class ColumnFormat:
+    """The detected format(s) of one timestamp column."""
+
+    column: str
+    shapes: tuple[ShapeFormat, ...]
+    day_first: bool | None    # None: no day/month ambiguity arose
+    day_first_source: str     # 'values', 'assumed', 'forced' or ''
+    has_offsets: bool         # some values carry a UTC offset (they become UTC instants)
+    naive_and_offset: bool    # some carry an offset and others don't: the naive ones are taken as UTC
+
+    @property
+    def parseable(self) -> bool:
+        """True when at least one shape has a format."""
+        return any(s.kind != "unknown" for s in self.shapes)
+
+    @property
+    def label(self) -> str:
+        """A one-line description, most frequent format first."""
+        known = [s for s in self.shapes if s.kind != "unknown"]
+        parts = [f"{s.label} ({s.rows:,} rows)" for s in known[:4]]
+        return "; ".join(parts) if parts else "not recognised"
+
+
+def profile_shapes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple[str, int, list[str]]]:
+    """(shape, rows, examples) of a column's non-empty values, most frequent first."""
+    col = quote_ident(column)
+    rows = con.execute(
+        f"SELECT {SHAPE_SQL.format(col=col)} AS shape, count(*) AS n, "
+        f"list(DISTINCT trim({col}) ORDER BY trim({col}))[:{EXAMPLES_PER_SHAPE}] "
+        f"FROM {quote_ident(table)} WHERE trim({col}) <> '' GROUP BY shape ORDER BY n DESC, shape"
+    ).fetchall()
+    return [(shape, int(n), list(examples)) for shape, n, examples in rows]
+
+
+def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int, int]:
+    """Largest first and second number among values like 5/3/2024 or 05.03.2024 (day or month first)."""
+    col = quote_ident(column)
+    pattern = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
+    row = con.execute(
+        f"SELECT max(try_cast(regexp_extract({col}, ?, 1) AS INTEGER)), "
+        f"max(try_cast(regexp_extract({col}, ?, 2) AS INTEGER)) "
+        f"FROM {quote_ident(table)} WHERE regexp_matches({col}, ?)",
+        [pattern, pattern, pattern],
+    ).fetchone()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[str]) -> list[str | None]:
+    """The values parsed with one kind/format, as UTC ISO text (None where they fail)."""
+    expr, params = _parse_expr(kind, fmt, "v")
+    rows = con.execute(
+        f"SELECT strftime(({expr})::TIMESTAMP, '%Y-%m-%d %H:%M:%S') FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
+        "ORDER BY i",
+        [*params, values],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _parse_expr(kind: str, fmt: str, col: str) -> tuple[str, list]:
+    """SQL turning the text in `col` into a TIMESTAMPTZ (NULL when it does not parse)."""
+    v = f"trim({col})"
+    if kind == "iso":
+        return f"try_cast({v} AS TIMESTAMPTZ)", []
+    if kind == "strptime":
+        return f"try_cast(try_strptime({v}, ?) AS TIMESTAMPTZ)", [fmt]
+    if kind == "epoch_s":
+        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE)) AS TIMESTAMPTZ)", []
+    if kind == "epoch_ms":
+        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE) / 1000.0) AS TIMESTAMPTZ)", []
+    if kind == "excel":
+        # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug is folded into that origin).
+        return (f"try_cast(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({v} AS DOUBLE) "
+                f"* 86400000000) AS BIGINT)) AS TIMESTAMPTZ)", [])
+    return "NULL::TIMESTAMPTZ", []
+
+
+def _numeric_kind(examples: list[str]) -> str | None:
+    """epoch_s, epoch_ms or excel for plain numbers, judged by their magnitude."""
+    try:
+        numbers = [float(e) for e in examples]
+    except ValueError:
+        return None
+    if all(1e11 <= x < 1e13 for x in numbers):
+        return "epoch_ms"
+    if all(1e8 <= x < 1e10 for x in numbers):
+        return "epoch_s"
+    if all(1 <= x < 2_958_466 for x in numbers):
+        return "excel"
+    return None
+
+
+def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced: str | None) -> tuple[str, str]:
+    """(kind, format) for one shape: the first candidate that parses every example."""
+    if forced and forced not in SPECIAL:
+        return "strptime", forced
+    if forced in ("iso", "epoch_s", "epoch_ms", "excel"):
+        return forced, ""
+    if re.fullmatch(r"9(\.9)?", shape):
+        kind = _numeric_kind(examples)
+        if kind:
+            return kind, ""
+    trials: list[tuple[str, str]] = []
+    if re.match(r"^9-9-9", shape) and examples and re.match(r"^\d{4}-", examples[0]):
+        trials.append(("iso", ""))
+    formats = CANDIDATES.get(shape, [])
+    if day_first is not None:
+        unwanted = MONTH_FIRST if day_first else DAY_FIRST
+        formats = [f for f in formats if not any(f.startswith(u) for u in unwanted)]
+    trials += [("strptime", f) for f in formats]
+    if not trials:
+        trials.append(("iso", ""))
+    for kind, fmt in trials:
+        if all(p is not None for p in _parses(con, kind, fmt, examples)):
+            return kind, fmt
+    return "unknown", ""
+
+
+def detect_column_format(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, forced: str | None = None
+) -> ColumnFormat:
+    """Detect the format of every shape in a text column of `table` (forced: a strptime format or SPECIAL)."""
+    shapes = profile_shapes(con, table, column)
+    # Day-first vs month-first is one decision for the whole column, from the numbers themselves.
+    day_first: bool | None = None
+    source = ""
+    if forced in ("dayfirst", "monthfirst"):
+        day_first, source = forced == "dayfirst", "forced"
+    elif any(re.match(r"^9[/.\-]9[/.\-]9", s) for s, _, ex in shapes if not re.match(r"^\d{4}", ex[0])):
+        first, second = _day_month_maxima(con, table, column)
+        if first > 12 >= second:
+            day_first, source = True, "values"
+        elif second > 12 >= first:
+            day_first, source = False, "values"
+        else:
+            # Both <= 12 cannot be told apart; both > 12 means some rows are wrong either way.
+            day_first, source = True, "assumed"
+    results = []
+    for i, (shape, rows, examples) in enumerate(shapes):
+        if i >= MAX_SHAPES:
+            results.append(ShapeFormat(shape, "unknown", "", rows, tuple(examples), ("",) * len(examples)))
+            continue
+        kind, fmt = _choose(con, shape, examples, day_first, forced if forced not in ("dayfirst", "monthfirst") else None)
+        parsed = _parses(con, kind, fmt, examples) if kind != "unknown" else [None] * len(examples)
+        results.append(ShapeFormat(shape, kind, fmt, rows, tuple(examples), tuple(p or "" for p in parsed)))
+    uses_dm = any(s.kind == "strptime" and (s.fmt[:2] in ("%d", "%m", "%b", "%B")) for s in results)
+    offsets = [_has_offset(s) for s in results if s.kind != "unknown"]
+    return ColumnFormat(
+        column=column,
+        shapes=tuple(results),
+        day_first=day_first if uses_dm else None,
+        day_first_source=source if uses_dm else "",
+        has_offsets=any(offsets),
+        naive_and_offset=any(offsets) and not all(offsets),
+    )
+
+
+def _has_offset(shape: ShapeFormat) -> bool:
+    """True when values of this shape carry a UTC offset or a Z."""
+    if shape.kind == "strptime":
+        return "%z" in shape.fmt
+    if shape.kind == "iso":
+        return bool(re.search(r"(a|[+\-]9(:9)?)$", shape.shape)) and not shape.shape.endswith("9-9-9")
+    return shape.kind in ("epoch_s", "epoch_ms")
+
+
+def parse_sql(fmt: ColumnFormat, col_sql: str) -> tuple[str, list]:
+    """SQL (and its parameters) giving the UTC TIMESTAMP of each value of `col_sql`, NULL when unparseable."""
+    known = [s for s in fmt.shapes if s.kind != "unknown"]
+    if not known:
+        return "NULL::TIMESTAMP", []
+    if len(known) == 1 and len(fmt.shapes) == 1:
+        expr, params = _parse_expr(known[0].kind, known[0].fmt, col_sql)
+        return f"({expr})::TIMESTAMP", params
+    parts, params = [], []
+    for s in known:
+        expr, p = _parse_expr(s.kind, s.fmt, col_sql)
+        parts.append(f"WHEN ? THEN {expr}")
+        params += [s.shape, *p]
+    return f"(CASE {SHAPE_SQL.format(col=col_sql)} {' '.join(parts)} END)::TIMESTAMP", params
