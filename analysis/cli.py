@@ -125,6 +125,16 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_ensure_sample(args) -> int:
+    """Import the sample campaign log when the store is empty (what `make run` does first)."""
+    from analysis import defaults
+
+    with store.connect(args.db) as con:
+        log_id = defaults.ensure_sample(con)
+    print(f"Imported the sample log as log {log_id}." if log_id else "The store already has logs.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m analysis", description="Process diagnosis from the command line.")
@@ -166,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("log", help="log id or name")
     p.add_argument("--top", type=int)
     p.set_defaults(func=cmd_variants)
+    p = sub.add_parser("ensure-sample", parents=[common], help="import the sample log if the store is empty")
+    p.set_defaults(func=cmd_ensure_sample)
     p = sub.add_parser("sample", help="write the generated sample campaign log as CSV")
     p.add_argument("out")
     p.add_argument("--cases", type=int, default=3000)

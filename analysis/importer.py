@@ -96,6 +96,7 @@ class Inspection:
     problems: list[Problem]
     n_valid: int = 0
     n_cases: int = 0
+    activities: list[str] = field(default_factory=list)  # most frequent first, to offer exclusions
 
     @property
     def errors(self) -> list[Problem]:
@@ -305,7 +306,7 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
     count, rows, examples = _problem_rows(cur, "ts > ?", [tomorrow], example="raw_ts")
     if count:
         problems.append(Problem("in_future", "warning", count, rows, examples))
-    for role, fmt in formats.items():
+    for fmt in formats.values():
         if fmt.day_first_source == "assumed":
             example = next((s.examples[0] for s in fmt.shapes if s.kind == "strptime"), "")
             problems.append(Problem("dayfirst_assumed", "info", 0, params={"column": fmt.column, "example": example}))
@@ -365,13 +366,17 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | 
         prep = _prepare(cur, path, options)
         preview = cur.execute(f"SELECT * FROM {readers.RAW} LIMIT {PREVIEW_ROWS}").fetchdf().to_dict("records")
         n_valid = n_cases = 0
+        activities: list[str] = []
         if prep.parsed:
             n_valid, n_cases = cur.execute(
                 f"SELECT count(*), count(DISTINCT case_id) FROM {PARSED} WHERE {VALID}").fetchone()
+            activities = [r[0] for r in cur.execute(
+                f"SELECT activity FROM {PARSED} WHERE activity IS NOT NULL GROUP BY activity "
+                "ORDER BY count(*) DESC, activity LIMIT 200").fetchall()]
         staged = prep.staged
         return Inspection(str(path), staged.kind, staged.encoding, staged.delimiter, staged.columns,
                           staged.n_rows, preview, prep.mapping, prep.formats, prep.problems,
-                          int(n_valid), int(n_cases))
+                          int(n_valid), int(n_cases), activities + list(options.exclude_activities))
     finally:
         cur.close()
 

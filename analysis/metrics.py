@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from analysis.filters import CaseFilter, kept_cases_sql, kept_events_sql
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -26,19 +28,21 @@ class Summary:
         return asdict(self)
 
 
-def summary(con: duckdb.DuckDBPyConnection, log_id: int) -> Summary:
+def summary(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> Summary:
     """Cases, events, distinct activities/variants/resources/departments, cycle time and time span."""
+    events, params = kept_events_sql(log_id, flt)
     ev = con.execute(
-        """SELECT count(*), count(DISTINCT activity), count(DISTINCT resource), count(DISTINCT department),
+        f"""SELECT count(*), count(DISTINCT activity), count(DISTINCT resource), count(DISTINCT department),
                   strftime(min(coalesce(start_ts, ts)), '%Y-%m-%dT%H:%M:%S'), strftime(max(ts), '%Y-%m-%dT%H:%M:%S')
-           FROM events WHERE log_id = ?""",
-        [log_id],
+           FROM ({events})""",
+        params,
     ).fetchone()
+    cases, params = kept_cases_sql(log_id, flt)
     cs = con.execute(
-        """SELECT count(*), count(DISTINCT variant_id), avg(cycle_seconds),
+        f"""SELECT count(*), count(DISTINCT variant_id), avg(cycle_seconds),
                   quantile_cont(cycle_seconds, 0.5), quantile_cont(cycle_seconds, 0.9)
-           FROM cases WHERE log_id = ?""",
-        [log_id],
+           FROM ({cases})""",
+        params,
     ).fetchone()
     return Summary(
         cases=int(cs[0]), events=int(ev[0]), activities=int(ev[1]), variants=int(cs[1]),
@@ -74,28 +78,30 @@ class DFG:
                 "end_activities": self.end_activities}
 
 
-def dfg(con: duckdb.DuckDBPyConnection, log_id: int) -> DFG:
+def dfg(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> DFG:
     """Directly-follows edges in canonical event order; duration = timestamp(b) - timestamp(a)."""
+    events, params = kept_events_sql(log_id, flt)
     rows = con.execute(
-        """WITH pairs AS (
+        f"""WITH pairs AS (
                SELECT case_id, activity AS source, ts,
                       lead(activity) OVER w AS target, lead(ts) OVER w AS next_ts
-               FROM events WHERE log_id = ?
+               FROM ({events})
                WINDOW w AS (PARTITION BY case_id ORDER BY pos))
            SELECT source, target, count(*) AS frequency, count(DISTINCT case_id) AS cases,
                   avg((epoch_us(next_ts) - epoch_us(ts)) / 1e6) AS mean_seconds,
                   quantile_cont((epoch_us(next_ts) - epoch_us(ts)) / 1e6, 0.5) AS median_seconds
            FROM pairs WHERE target IS NOT NULL
            GROUP BY source, target ORDER BY frequency DESC, source, target""",
-        [log_id],
+        params,
     ).fetchall()
     starts = dict(con.execute(
-        "SELECT activity, count(*) FROM events WHERE log_id = ? AND pos = 1 GROUP BY activity ORDER BY 2 DESC, 1",
-        [log_id]).fetchall())
+        f"SELECT activity, count(*) FROM ({events}) WHERE pos = 1 GROUP BY activity ORDER BY 2 DESC, 1",
+        params).fetchall())
+    cases, case_params = kept_cases_sql(log_id, flt)
     finals = dict(con.execute(
-        """SELECT e.activity, count(*) FROM events e JOIN cases c ON e.log_id = c.log_id AND e.case_id = c.case_id
-           WHERE e.log_id = ? AND e.pos = c.n_events GROUP BY e.activity ORDER BY 2 DESC, 1""",
-        [log_id]).fetchall())
+        f"""SELECT e.activity, count(*) FROM ({events}) e JOIN ({cases}) c ON e.case_id = c.case_id
+           WHERE e.pos = c.n_events GROUP BY e.activity ORDER BY 2 DESC, 1""",
+        params + case_params).fetchall())
     return DFG([Edge(r[0], r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5])) for r in rows], starts, finals)
 
 
@@ -110,16 +116,17 @@ class Variant:
     p90_seconds: float
 
 
-def variants(con: duckdb.DuckDBPyConnection, log_id: int, top: int | None = None) -> list[Variant]:
-    """Variants by number of cases (most frequent first), with median and p90 cycle time."""
+def variants(con: duckdb.DuckDBPyConnection, log_id: int, top: int | None = None,
+             flt: CaseFilter | None = None) -> list[Variant]:
+    """Variants by number of kept cases (most frequent first), with median and p90 cycle time."""
+    cases, params = kept_cases_sql(log_id, flt)
     rows = con.execute(
-        """SELECT v.activities, v.n_cases, v.n_cases / sum(v.n_cases) OVER (),
+        f"""SELECT v.activities, count(*) AS n, count(*) / sum(count(*)) OVER (),
                   quantile_cont(c.cycle_seconds, 0.5), quantile_cont(c.cycle_seconds, 0.9)
-           FROM variants v JOIN cases c ON c.log_id = v.log_id AND c.variant_id = v.variant_id
-           WHERE v.log_id = ?
-           GROUP BY v.variant_id, v.activities, v.n_cases
-           ORDER BY v.n_cases DESC, v.variant_id
+           FROM ({cases}) c JOIN variants v ON v.log_id = ? AND c.variant_id = v.variant_id
+           GROUP BY v.variant_id, v.activities
+           ORDER BY n DESC, v.variant_id
            LIMIT ?""",
-        [log_id, top if top is not None else 2**62],
+        [*params, log_id, top if top is not None else 2**62],
     ).fetchall()
     return [Variant(list(r[0]), int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows]

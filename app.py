@@ -1,0 +1,94 @@
+"""The dashboard's entry point: page set-up, navigation, and the shared sidebar (language, log, filter)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import defaults
+from analysis.filters import ALL, TIME_MODES, CaseFilter
+from pages import common
+from pages.common import tr
+
+st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon="🔎", layout="wide")
+
+
+def language_switch() -> None:
+    """中文 / English; every label, number format and chart title follows it."""
+    choice = st.sidebar.segmented_control(
+        "Language / 语言", options=["zh", "en"], format_func=lambda v: {"zh": "中文", "en": "English"}[v],
+        default=common.lang(), key="lang_choice",
+    )
+    st.session_state["lang"] = choice or common.lang()
+
+
+def log_selector() -> int | None:
+    """The active log: the sample by default, any imported log on demand."""
+    logs = common.logs(common.data_version(), str(common.store.db_path()))
+    if not logs:
+        st.sidebar.info(tr("side.no_logs"))
+        st.session_state["active_log"] = None
+        return None
+    ids = [info.log_id for info in logs]
+    names = {info.log_id: info.name for info in logs}
+    wanted = st.session_state.get("active_log")
+    if wanted not in ids:
+        with common._fresh() as cur:
+            sample = defaults.sample_log_id(cur)
+        wanted = sample if sample in ids else ids[-1]
+        st.session_state.pop("log_choice", None)
+    if st.session_state.get("log_choice") not in ids:
+        st.session_state["log_choice"] = wanted
+    chosen = st.sidebar.selectbox(tr("side.log"), ids, format_func=lambda i: names[i], key="log_choice")
+    if chosen != st.session_state.get("active_log"):
+        st.session_state["case_filter"] = ALL  # a filter names values of one log only
+    st.session_state["active_log"] = chosen
+    return chosen
+
+
+def filter_panel(log_id: int) -> None:
+    """The global filter: time range and case-attribute values. Kept in session state as one CaseFilter."""
+    first, last = common.time_span(log_id)
+    if first is None:
+        return
+    box = st.sidebar.expander(tr("side.filter"), expanded=not common.active_filter().is_empty)
+    lo, hi = first.date(), last.date()
+    span = box.date_input(tr("side.time_range"), value=(lo, hi), min_value=lo, max_value=hi, key=f"flt_time_{log_id}")
+    mode = box.selectbox(tr("side.time_mode"), TIME_MODES, index=TIME_MODES.index("intersecting"),
+                         format_func=lambda m: tr(f"mode.{m}"), key=f"flt_mode_{log_id}")
+    time_from = time_to = None
+    if isinstance(span, (tuple, list)) and len(span) == 2:
+        if span[0] > lo:
+            time_from = span[0].isoformat()
+        if span[1] < hi:
+            time_to = span[1].isoformat()
+    flt = CaseFilter(time_from, time_to, mode)
+    for name in common.case_attribute_names(log_id):
+        values = common.case_attribute_values(log_id, name)
+        chosen = box.multiselect(name, values, key=f"flt_attr_{log_id}_{name}")
+        flt = flt.with_attribute(name, tuple(chosen))
+    if box.button(tr("side.reset"), key="flt_reset"):
+        for key in list(st.session_state):
+            if key.startswith(("flt_time_", "flt_mode_", "flt_attr_")):
+                del st.session_state[key]
+        st.session_state["case_filter"] = ALL
+        st.rerun()
+    st.session_state["case_filter"] = flt
+    if not flt.is_empty:
+        total = common.kpis(log_id, ALL)["cases"]
+        kept = common.kpis(log_id, flt)["cases"]
+        box.caption(tr("side.kept", kept=kept, total=total, share=kept / total if total else 0))
+
+
+language_switch()
+if common.viewer_mode():
+    st.sidebar.caption(tr("side.viewer"))
+active = log_selector()
+if active is not None:
+    filter_panel(active)
+
+pages = {tr("nav.diagnose"): [st.Page("pages/overview.py", title=tr("page.overview"), icon="📊",
+                                      url_path="overview", default=True)]}
+if not common.viewer_mode():
+    pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon="📥",
+                                      url_path="import")], **pages}
+st.navigation(pages).run()

@@ -1,0 +1,118 @@
+"""What every page shares: the cached store connection, cached analysis calls, language, active log and filter.
+
+Pages import this module, this module imports `analysis`; nothing in `analysis` knows Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from analysis import overview, store
+from analysis.filters import ALL, CaseFilter
+from analysis.texts import t
+
+
+def viewer_mode() -> bool:
+    """True when the app is shared read-only (PROCDIAG_VIEWER=1): no import, delete or edit controls."""
+    return os.environ.get("PROCDIAG_VIEWER", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str, read_only: bool):
+    """One DuckDB connection per database file for the whole server; each use takes a cursor."""
+    con = store.connect(path, read_only=read_only)
+    if not read_only:
+        from analysis import defaults
+
+        defaults.ensure_sample(con)
+    return con
+
+
+def cursor():
+    """A fresh cursor on the shared connection (DuckDB connections are not shared across threads)."""
+    return _connection(str(store.db_path()), viewer_mode()).cursor()
+
+
+def lang() -> str:
+    """The chosen language, 'zh' or 'en' (Chinese first: most users read it)."""
+    return st.session_state.get("lang", "zh")
+
+
+def tr(key: str, **values) -> str:
+    """A text from the catalogue in the chosen language."""
+    return t(key, lang(), **values)
+
+
+def data_version() -> int:
+    """Bumped after every import, rename or delete so cached results are not reused across them."""
+    return st.session_state.get("data_version", 0)
+
+
+def data_changed() -> None:
+    """Forget cached results after the store changed."""
+    st.session_state["data_version"] = data_version() + 1
+    st.cache_data.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def logs(_version: int, db: str) -> list:
+    """The log catalogue."""
+    with _fresh() as cur:
+        return store.list_logs(cur)
+
+
+class _fresh:
+    """`with _fresh() as cur:` — a cursor that is closed afterwards."""
+
+    def __enter__(self):
+        self.cur = cursor()
+        return self.cur
+
+    def __exit__(self, *exc):
+        self.cur.close()
+
+
+def cached(func):
+    """Cache an analysis function called as func(cur, log_id, *args) by (log id, args, data version)."""
+
+    @st.cache_data(show_spinner=False, max_entries=256)
+    def run(name: str, version: int, db: str, log_id: int, *args):
+        with _fresh() as cur:
+            return func(cur, log_id, *args)
+
+    def call(log_id: int, *args):
+        return run(func.__module__ + "." + func.__name__, data_version(), str(store.db_path()), log_id, *args)
+
+    return call
+
+
+def active_log() -> int | None:
+    """The log chosen in the sidebar (None when the store is empty)."""
+    return st.session_state.get("active_log")
+
+
+def active_filter() -> CaseFilter:
+    """The global filter built in the sidebar; every page reads it from here."""
+    return st.session_state.get("case_filter", ALL)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration in a sensible unit: minutes under 2 h, hours under 2 days, else days."""
+    if seconds is None or seconds != seconds:
+        return "–"
+    if seconds < 7200:
+        return tr("unit.minutes", v=seconds / 60)
+    if seconds < 2 * 86400:
+        return tr("unit.hours", v=seconds / 3600)
+    return tr("unit.days", v=seconds / 86400)
+
+
+kpis = cached(overview.kpis)
+cycle_times = cached(overview.cycle_times)
+weekly_throughput = cached(overview.weekly_throughput)
+cycle_by_attribute = cached(overview.cycle_by_attribute)
+case_attribute_names = cached(overview.case_attribute_names)
+case_attribute_values = cached(overview.case_attribute_values)
+time_span = cached(overview.time_span)

@@ -1,0 +1,77 @@
+"""Overview: the KPIs a manager reads in ten seconds, then cycle-time distribution, throughput and the slowest cases."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import common
+from pages.common import format_duration, tr
+
+log_id = common.active_log()
+st.title(tr("ov.title"))
+if log_id is None:
+    st.info(tr("side.no_logs"))
+    st.stop()
+flt = common.active_filter()
+k = common.kpis(log_id, flt)
+if k["cases"] == 0:
+    st.warning(tr("ov.empty"))
+    st.stop()
+
+row1 = st.columns(4)
+row1[0].metric(tr("kpi.cases"), f"{k['cases']:,}")
+row1[1].metric(tr("kpi.events"), f"{k['events']:,}")
+row1[2].metric(tr("kpi.activities"), f"{k['activities']:,}")
+row1[3].metric(tr("kpi.variants"), f"{k['variants']:,}")
+row2 = st.columns(4)
+row2[0].metric(tr("kpi.median_cycle"), format_duration(k["median_cycle_seconds"]), help=tr("help.cycle"))
+row2[1].metric(tr("kpi.p90_cycle"), format_duration(k["p90_cycle_seconds"]), help=tr("help.cycle"))
+row2[2].metric(tr("kpi.handoffs"), f"{k['handoffs_per_case']:.1f}", help=tr("help.handoffs"))
+per_case_label = "kpi.departments" if k["handoff_unit"] == "department" else "kpi.resources_per_case"
+row2[3].metric(tr(per_case_label), f"{k['departments_per_case']:.1f}")
+
+cycles = common.cycle_times(log_id, flt)
+days = cycles["cycle_seconds"] / 86400
+left, right = st.columns(2)
+with left:
+    fig = px.histogram(x=days, nbins=60, title=tr("ov.dist"),
+                       labels={"x": tr("axis.days"), "count": tr("ov.dist_y")})
+    fig.update_layout(yaxis_title=tr("ov.dist_y"), xaxis_title=tr("axis.days"), bargap=0.05, showlegend=False)
+    fig.update_traces(hovertemplate=f"%{{x}} {tr('axis.days')}<br>%{{y}} {tr('ov.dist_y')}<extra></extra>")
+    for value, label, dash in ((k["median_cycle_seconds"], tr("ov.median"), "solid"),
+                               (k["p90_cycle_seconds"], tr("ov.p90"), "dash")):
+        fig.add_vline(x=value / 86400, line_dash=dash, line_color="#d62728",
+                      annotation_text=f"{label} {format_duration(value)}", annotation_position="top right")
+    st.plotly_chart(fig, key="ov_dist")
+with right:
+    weekly = common.weekly_throughput(log_id, flt)
+    long = weekly.melt(id_vars="week", value_vars=["started", "finished"], var_name="kind", value_name="cases")
+    long["kind"] = long["kind"].map({"started": tr("ov.started"), "finished": tr("ov.finished")})
+    fig = px.line(long, x="week", y="cases", color="kind", title=tr("ov.weekly"),
+                  labels={"week": tr("ov.week"), "cases": tr("ov.dist_y"), "kind": ""})
+    st.plotly_chart(fig, key="ov_weekly")
+
+attributes = common.case_attribute_names(log_id)
+if attributes:
+    attr = st.selectbox(tr("ov.attr_pick"), attributes, key="ov_attr")
+    stats = common.cycle_by_attribute(log_id, attr, flt)
+    fig = go.Figure()
+    for _, s in stats.iterrows():
+        fig.add_trace(go.Box(
+            name=str(s["value"]), q1=[s["q1"] / 86400], median=[s["median"] / 86400], q3=[s["q3"] / 86400],
+            lowerfence=[s["lower_fence"] / 86400], upperfence=[s["upper_fence"] / 86400],
+            hoverinfo="y+name", showlegend=False,
+        ))
+    fig.update_layout(title=tr("ov.by_attr", attr=attr), yaxis_title=tr("axis.days"), xaxis_title=attr)
+    st.plotly_chart(fig, key="ov_box")
+else:
+    st.caption(tr("ov.no_attrs"))
+
+st.subheader(tr("ov.slowest"))
+slow = cycles.head(20).copy()
+slow["cycle_seconds"] = (slow["cycle_seconds"] / 86400).round(1)
+slow = slow.rename(columns={"case_id": tr("col.case"), "start_ts": tr("col.start"), "end_ts": tr("col.end"),
+                            "cycle_seconds": tr("col.cycle_days"), "n_events": tr("col.events")})
+st.dataframe(slow, hide_index=True, key="ov_slowest")
