@@ -9,16 +9,16 @@ from analysis.filters import ALL, TIME_MODES, CaseFilter
 from pages import common
 from pages.common import tr
 
-st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon=":material/troubleshoot:", layout="wide")
 
 
 def language_switch() -> None:
     """中文 / English; every label, number format and chart title follows it."""
-    choice = st.sidebar.segmented_control(
+    choice = st.sidebar.radio(
         "Language / 语言", options=["zh", "en"], format_func=lambda v: {"zh": "中文", "en": "English"}[v],
-        default=common.lang(), key="lang_choice",
+        index=["zh", "en"].index(common.lang()), horizontal=True, key="lang_choice",
     )
-    st.session_state["lang"] = choice or common.lang()
+    st.session_state["lang"] = choice
 
 
 def log_selector() -> int | None:
@@ -30,6 +30,9 @@ def log_selector() -> int | None:
         return None
     ids = [info.log_id for info in logs]
     names = {info.log_id: info.name for info in logs}
+    pending = st.session_state.pop("pending_log", None)
+    if pending in ids:
+        st.session_state["log_choice"] = pending  # a log just imported becomes the active one
     wanted = st.session_state.get("active_log")
     if wanted not in ids:
         with common._fresh() as cur:
@@ -80,15 +83,21 @@ def filter_panel(log_id: int) -> None:
 
 
 language_switch()
+try:
+    common.cursor().close()
+except common.store.StoreError as exc:
+    # Another process (a CLI import, a second server) holds the database: say so, no traceback.
+    st.error(str(exc))
+    st.stop()
 if common.viewer_mode():
     st.sidebar.caption(tr("side.viewer"))
 active = log_selector()
 if active is not None:
     filter_panel(active)
 
-pages = {tr("nav.diagnose"): [st.Page("pages/overview.py", title=tr("page.overview"), icon="📊",
+pages = {tr("nav.diagnose"): [st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:",
                                       url_path="overview", default=True)]}
 if not common.viewer_mode():
-    pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon="📥",
+    pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
                                       url_path="import")], **pages}
 st.navigation(pages).run()

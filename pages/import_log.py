@@ -179,8 +179,7 @@ if path is not None:
             st.dataframe(report_table(exc.problems), hide_index=True, key="im_report_after")
         else:
             common.data_changed()
-            st.session_state["active_log"] = result.log_id
-            st.session_state["log_choice"] = result.log_id
+            st.session_state["pending_log"] = result.log_id  # the sidebar selects it on the next run
             st.session_state["im_done"] = tr("im.done", name=result.name, cases=result.cases, events=result.events)
             st.switch_page("pages/overview.py")
 

@@ -51,6 +51,7 @@ with right:
     long["kind"] = long["kind"].map({"started": tr("ov.started"), "finished": tr("ov.finished")})
     fig = px.line(long, x="week", y="cases", color="kind", title=tr("ov.weekly"),
                   labels={"week": tr("ov.week"), "cases": tr("ov.dist_y"), "kind": ""})
+    fig.update_xaxes(tickformat="%Y-%m")
     st.plotly_chart(fig, key="ov_weekly")
 
 attributes = common.case_attribute_names(log_id)

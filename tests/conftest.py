@@ -58,3 +58,28 @@ def cli(tmp_path):
 
     _cli.db_path = default_db
     return _cli
+
+
+# A hand-checkable log: 4 cases, 13 events, 3 activities, 3 variants (ABC twice, AC, ABBBC).
+# Cycle times: case 1 3 h, case 2 30 min, case 3 6 h, case 4 20 min.
+TINY_LOG = """case,activity,timestamp,resource,department
+1,A,2024-03-05 09:00,Ann,Sales
+1,B,2024-03-05 10:00,Bob,Finance
+1,C,2024-03-05 12:00,Cy,Sales
+2,A,2024-03-05 09:00,Ann,Sales
+2,C,2024-03-05 09:30,Cy,Sales
+3,A,2024-03-06 08:00,Ann,Sales
+3,B,2024-03-06 08:30,Bob,Finance
+3,B,2024-03-06 09:30,Bob,Finance
+3,B,2024-03-06 10:00,Bob,Finance
+3,C,2024-03-06 14:00,Cy,Sales
+4,A,2024-03-07 09:00,Ann,Sales
+4,B,2024-03-07 09:10,Dee,Finance
+4,C,2024-03-07 09:20,Cy,Sales
+"""
+
+
+@pytest.fixture
+def tiny_log(write) -> Path:
+    """TINY_LOG written as tiny.csv."""
+    return write("tiny.csv", TINY_LOG)
