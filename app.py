@@ -13,12 +13,15 @@ st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon=":mate
 
 
 def language_switch() -> None:
-    """中文 / English; every label, number format and chart title follows it."""
+    """中文 / English; every label, number format and chart title follows it (kept in the URL as ?lang=)."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = st.query_params["lang"]
     choice = st.sidebar.radio(
         "Language / 语言", options=["zh", "en"], format_func=lambda v: {"zh": "中文", "en": "English"}[v],
         index=["zh", "en"].index(common.lang()), horizontal=True, key="lang_choice",
     )
     st.session_state["lang"] = choice
+    st.query_params["lang"] = choice
 
 
 def log_selector() -> int | None:

@@ -252,3 +252,28 @@ def test_mapping_start_column_with_some_empty_cells(db, write):
     assert ins.mapping.columns["start"] == "Start"
     assert ins.mapping.columns["timestamp"] == "End"
     assert importer.import_file(db, path).has_start
+
+
+def test_windows_1252_punctuation(db, write):
+    # Excel on Windows writes cp1252: the euro sign is 0x80 and the en dash 0x96 (control codes in Latin-1).
+    text = "case;activity;timestamp\n1;Budget € – check;2024-03-05 09:00\n1;Pay;2024-03-05 10:00\n"
+    result = importer.import_file(db, write("cp1252.csv", text, "cp1252"))
+    assert events(db, result.log_id) == [("1", "Budget € – check", None, None), ("1", "Pay", None, None)]
+
+
+def test_crlf_line_endings(db, write):
+    path = write("crlf.csv", b"case,activity,timestamp\r\n1,A,2024-03-05 09:00\r\n1,B,2024-03-05 10:00\r\n")
+    result = importer.import_file(db, path)
+    assert events(db, result.log_id) == [("1", "A", None, None), ("1", "B", None, None)]
+
+
+def test_gbk_text_after_the_first_megabyte(db, write):
+    # An ASCII-only first megabyte says nothing about the encoding; the Chinese row near the end must survive.
+    lines = ["case,activity,timestamp"] + [f"{i},A,2024-03-05 09:00" for i in range(45_000)]
+    lines.append("x,审批,2024-03-05 10:00")
+    path = write("late.csv", "\n".join(lines) + "\n", "gbk")
+    assert path.stat().st_size > sniff.SAMPLE_BYTES
+    result = importer.import_file(db, path)
+    assert result.events == 45_001
+    assert db.execute("SELECT activity FROM events WHERE log_id = ? AND case_id = 'x'",
+                      [result.log_id]).fetchall() == [("审批",)]

@@ -85,6 +85,12 @@ def test_month_first_forced(db):
     assert (fmt.day_first, fmt.day_first_source) == (False, "forced")
 
 
+def test_twelve_hour_clock_month_first(db):
+    fmt, got = parse(db, ["3/5/2024 9:07 PM", "3/13/2024 10:00 AM", "3/14/2024 12:30 AM"])
+    assert got == [D(2024, 3, 5, 21, 7), D(2024, 3, 13, 10, 0), D(2024, 3, 14, 0, 30)]
+    assert fmt.day_first is False
+
+
 def test_dotted_day_month_year(db):
     _, got = parse(db, ["05.03.2024 09:07", "25.12.2024 18:00"])
     assert got == [D(2024, 3, 5, 9, 7), D(2024, 12, 25, 18, 0)]
@@ -98,6 +104,28 @@ def test_chinese_date_and_time(db):
 def test_chinese_date_only(db):
     _, got = parse(db, ["2024年3月5日", "2024年12月25日"])
     assert got == [D(2024, 3, 5), D(2024, 12, 25)]
+
+
+def test_chinese_date_with_seconds(db):
+    _, got = parse(db, ["2024年3月5日 9时7分30秒"])
+    assert got == [D(2024, 3, 5, 9, 7, 30)]
+
+
+def test_two_digit_years(db):
+    # 5/3/24 is 5 March 2024 (day first assumed), not the 24th of March in the year 5.
+    _, got = parse(db, ["5/3/24 09:07", "6/3/24 10:00"])
+    assert got == [D(2024, 3, 5, 9, 7), D(2024, 3, 6, 10, 0)]
+    _, got = parse(db, ["05.03.24 09:07", "06.03.24"])
+    assert got == [D(2024, 3, 5, 9, 7), D(2024, 3, 6)]
+
+
+def test_month_names_compact_dates_and_unpadded_iso(db):
+    _, got = parse(db, ["5-Mar-2024 09:07", "13-Mar-2024 10:00"])
+    assert got == [D(2024, 3, 5, 9, 7), D(2024, 3, 13, 10, 0)]
+    _, got = parse(db, ["20240305", "20241225"])
+    assert got == [D(2024, 3, 5), D(2024, 12, 25)]
+    _, got = parse(db, ["2024-3-5 9:07", "2024-3-15 10:00"])
+    assert got == [D(2024, 3, 5, 9, 7), D(2024, 3, 15, 10, 0)]
 
 
 def test_epoch_seconds(db):

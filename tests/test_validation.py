@@ -233,6 +233,13 @@ def test_malformed_row_does_not_shift_later_row_numbers_in_the_report(db, write)
     assert problems["missing_timestamp"].rows == [4]
 
 
+def test_blank_line_counts_as_a_row(db, write):
+    # Row numbers are what a user sees in an editor or spreadsheet, blank lines included.
+    text = "case,activity,timestamp\n1,A,2024-03-05 09:00\n\n1,,2024-03-05 10:00\n"
+    problems = failed(db, write("blank.csv", text))
+    assert problems["missing_activity"].rows == [4]
+
+
 def test_empty_file(db, write):
     path = write("empty.csv", b"")
     problems = failed(db, path)

@@ -1,0 +1,179 @@
+"""Real-browser tests: the app served by `streamlit run`, driven by Playwright in Debian's Chromium.
+
+Screenshots of every page land in tests/screenshots/ (git-ignored) for a person to look at.
+Without Chromium these tests skip, unless PROCDIAG_REQUIRE_BROWSER=1 (set by .ci/run) makes them fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from analysis import defaults, store
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _require_browser() -> None:
+    """Skip (or, in CI, fail) when there is no Chromium to drive."""
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} not found: install Debian's chromium package (.ci/run does)"
+    if os.environ.get("PROCDIAG_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port, on a store holding the sample log."""
+    _require_browser()
+    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
+    with store.connect(db) as con:
+        defaults.ensure_sample(con)
+    port = _free_port()
+    env = {**os.environ, "PROCDIAG_DB": str(db)}
+    env.pop("PROCDIAG_VIEWER", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(store.ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=store.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_ready(pg) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' indicator) and charts drew."""
+    pg.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    pg.wait_for_timeout(800)
+
+
+def no_exception(pg) -> None:
+    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def test_overview_loads_with_kpis_and_charts(server, page):
+    page.goto(server)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    assert "3,000" in page.locator("[data-testid='stMetric']").first.inner_text()
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() >= 3
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "overview_zh.png"), full_page=True)
+
+
+def test_every_page_in_both_languages(server, page):
+    SHOTS.mkdir(exist_ok=True)
+    page.goto(server)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    wait_ready(page)
+    for lang_label, title_overview, nav_import, title_import, suffix in (
+            ("English", "Overview", "Import", "Import an event log", "en"),
+            ("中文", "总览", "导入", "导入事件日志", "zh")):
+        page.get_by_text(lang_label, exact=True).click()
+        wait_ready(page)
+        no_exception(page)
+        assert page.locator("h1").first.inner_text() == title_overview
+        page.screenshot(path=str(SHOTS / f"overview_{suffix}.png"), full_page=True)
+        page.locator("[data-testid='stSidebarNav']").get_by_text(nav_import, exact=True).click()
+        page.wait_for_selector(f"h1:has-text('{title_import}')", timeout=30_000)
+        wait_ready(page)
+        no_exception(page)
+        page.screenshot(path=str(SHOTS / f"import_{suffix}.png"), full_page=True)
+        page.locator("[data-testid='stSidebarNav']").get_by_text(title_overview, exact=True).click()
+        page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+        wait_ready(page)
+    # The language is kept in the URL, so a reload or a shared link keeps it.
+    page.goto(f"{server}/overview?lang=en")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    assert page.locator("h1").first.inner_text() == "Overview"
+
+
+GBK_CSV = (
+    "案例编号,活动名称,开始时间,完成时间,处理人,部门\n"
+    "C1,提交活动申请,2024/3/5 9:00,2024/3/5 9:07,王芳,区域分公司-华北\n"
+    "C1,预算审批,2024/3/6 10:00,2024/3/6 14:30,李强,财务部\n"
+    "C2,提交活动申请,2024/3/5 10:00,2024/3/5 10:15,王芳,区域分公司-华北\n"
+    "C2,预算审批,2024/3/7 9:00,2024/3/8 9:00,李强,财务部\n"
+    "C2,活动执行,2024/3/12 9:00,2024/3/12 16:45,赵敏,区域分公司-华北\n"
+)
+
+
+def test_upload_through_file_input_imports_a_log(server, page, tmp_path):
+    path = tmp_path / "浏览器上传_gbk.csv"
+    path.write_bytes(GBK_CSV.encode("gbk"))
+    page.goto(f"{server}/import")
+    page.wait_for_selector("[data-testid='stFileUploader']", timeout=60_000)
+    wait_ready(page)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    page.wait_for_selector("text=列映射", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "import_mapping_zh.png"), full_page=True)
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_selector("h1:has-text('总览')", timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    metrics = page.locator("[data-testid='stMetric']").all_inner_texts()
+    assert any("案例数" in m and m.strip().endswith("2") for m in metrics), metrics
+    assert any("事件数" in m and m.strip().endswith("5") for m in metrics), metrics
+    page.screenshot(path=str(SHOTS / "overview_after_upload.png"), full_page=True)

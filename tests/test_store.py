@@ -1,0 +1,217 @@
+"""The store: where it lives, the log catalogue, deleting and re-importing, locking, event order and metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from analysis import importer, metrics, store
+
+D = dt.datetime
+
+
+def read_only(path):
+    """A read-only connection to a store file written by another process."""
+    return duckdb.connect(str(path), read_only=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the database lives
+
+
+def test_db_path_reads_the_environment_at_call_time(monkeypatch, tmp_path):
+    monkeypatch.delenv("PROCDIAG_DB", raising=False)
+    assert store.db_path() == store.DEFAULT_DB
+    monkeypatch.setenv("PROCDIAG_DB", str(tmp_path / "a.duckdb"))
+    assert store.db_path() == tmp_path / "a.duckdb"
+    monkeypatch.setenv("PROCDIAG_DB", str(tmp_path / "b.duckdb"))
+    assert store.db_path() == tmp_path / "b.duckdb"
+    # An explicit path wins over the variable.
+    assert store.db_path(tmp_path / "c.duckdb") == tmp_path / "c.duckdb"
+
+
+def test_connect_creates_the_store_named_by_the_environment(monkeypatch, tmp_path):
+    target = tmp_path / "sub" / "env.duckdb"
+    monkeypatch.setenv("PROCDIAG_DB", str(target))
+    con = store.connect()
+    try:
+        assert store.list_logs(con) == []
+    finally:
+        con.close()
+    assert target.exists()
+
+
+def test_cli_honours_procdiag_db_and_db_overrides_it(cli, tmp_path, tiny_log):
+    env_db, flag_db = tmp_path / "env.duckdb", tmp_path / "flag.duckdb"
+    env = {"PROCDIAG_DB": str(env_db)}
+    code, _, err = cli("import", tiny_log, db=None, env=env)
+    assert code == 0, err
+    code, _, err = cli("import", tiny_log, "--name", "flagged", db=flag_db, env=env)
+    assert code == 0, err
+    with read_only(env_db) as con:
+        assert con.execute("SELECT name, n_events FROM logs").fetchall() == [("tiny.csv", 13)]
+    with read_only(flag_db) as con:
+        assert con.execute("SELECT name, n_events FROM logs").fetchall() == [("flagged", 13)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue
+
+
+def test_log_catalogue(db, write, tiny_log):
+    first = importer.import_file(db, tiny_log)
+    second = importer.import_file(
+        db, write("other.csv", "case,activity,timestamp\nx,A,2024-03-05 09:00\nx,B,2024-03-05 10:00\n"),
+        importer.ImportOptions(name="其他日志"))
+    logs = store.list_logs(db)
+    assert [(i.log_id, i.name, i.n_cases, i.n_events, i.n_dropped, i.has_start) for i in logs] == [
+        (first.log_id, "tiny.csv", 4, 13, 0, False),
+        (second.log_id, "其他日志", 1, 2, 0, False),
+    ]
+    assert logs[0].source == str(tiny_log)
+    assert logs[0].mapping["columns"]["activity"] == "activity"
+    assert store.resolve_log(db, "其他日志") == second.log_id
+    assert store.resolve_log(db, str(first.log_id)) == first.log_id
+
+
+def test_delete_log_removes_its_rows_from_every_table(db, write):
+    text = (
+        "case,activity,timestamp,region\n"
+        "1,A,2024-03-05 09:00,North\n"
+        "1,B,2024-03-05 10:00,North\n"
+        "2,A,2024-03-05 09:00,South\n"
+    )
+    path = write("regions.csv", text)
+    keep = importer.import_file(db, path, importer.ImportOptions(name="keep"))
+    gone = importer.import_file(db, path, importer.ImportOptions(name="gone"))
+
+    def counts(log_id: int) -> dict[str, int]:
+        return {t: db.execute(f'SELECT count(*) FROM "{t}" WHERE log_id = ?', [log_id]).fetchone()[0]
+                for t in ("logs", "events", "cases", "variants", "case_attributes")}
+
+    expected = {"logs": 1, "events": 3, "cases": 2, "variants": 2, "case_attributes": 2}
+    assert counts(gone.log_id) == expected
+    assert store.delete_log(db, "gone") == gone.log_id
+    assert counts(gone.log_id) == dict.fromkeys(expected, 0)
+    assert counts(keep.log_id) == expected
+    with pytest.raises(store.LogNotFound, match="keep"):
+        store.delete_log(db, "gone")
+
+
+def test_reimport_makes_a_new_log_and_never_overwrites(db, tiny_log):
+    results = [importer.import_file(db, tiny_log) for _ in range(3)]
+    assert [r.name for r in results] == ["tiny.csv", "tiny.csv (2)", "tiny.csv (3)"]
+    assert len({r.log_id for r in results}) == 3
+    per_log = db.execute("SELECT log_id, count(*) FROM events GROUP BY log_id ORDER BY log_id").fetchall()
+    assert per_log == [(r.log_id, 13) for r in results]
+    named = [importer.import_file(db, tiny_log, importer.ImportOptions(name="Q1")).name for _ in range(2)]
+    assert named == ["Q1", "Q1 (2)"]
+
+
+def test_locked_database_gives_a_plain_message(cli, tmp_path, tiny_log):
+    path = tmp_path / "locked.duckdb"
+    holder = store.connect(path)  # this process holds the write lock
+    try:
+        for args in (("logs",), ("import", tiny_log), ("summary", "1")):
+            code, out, err = cli(*args, db=path)
+            assert code != 0, args
+            assert "Traceback" not in err
+            assert "in use" in err and str(path) in err, err
+    finally:
+        holder.close()
+    code, out, err = cli("logs", "--json", db=path)
+    assert (code, json.loads(out)) == (0, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Event order
+
+
+def positions(con, log_id: int) -> list[tuple[str, str, int, int]]:
+    """(case, activity, pos, row_no) in case and position order."""
+    return con.execute("SELECT case_id, activity, pos, row_no FROM events WHERE log_id = ? ORDER BY case_id, pos",
+                       [log_id]).fetchall()
+
+
+def test_event_order_by_time_then_file_row_never_by_name(db, write):
+    text = (
+        "case,activity,timestamp\n"
+        "1,B,2024-03-05 10:00\n"   # 2: ties with row 3 and comes first in the file
+        "1,A,2024-03-05 10:00\n"   # 3
+        "2,C,2024-03-05 12:00\n"   # 4: the file is not sorted by time
+        "2,A,2024-03-05 09:00\n"   # 5
+        "2,B,2024-03-05 10:00\n"   # 6
+    )
+    result = importer.import_file(db, write("order.csv", text))
+    assert positions(db, result.log_id) == [
+        ("1", "B", 1, 2), ("1", "A", 2, 3),
+        ("2", "A", 1, 5), ("2", "B", 2, 6), ("2", "C", 3, 4),
+    ]
+    assert metrics.variants(db, result.log_id) == [
+        metrics.Variant(["B", "A"], 1, 0.5, 0.0, 0.0),
+        metrics.Variant(["A", "B", "C"], 1, 0.5, 3 * 3600.0, 3 * 3600.0),
+    ]
+
+
+def test_event_order_uses_start_where_present(db, write):
+    text = (
+        "case,activity,begin,finish\n"
+        "1,X,2024-03-05 08:00,2024-03-05 11:00\n"   # 2: starts 08:00, ends last of the 08:00 starters
+        "1,Y,,2024-03-05 09:00\n"                   # 3: no start, so 09:00 places it
+        "1,Z,2024-03-05 08:00,2024-03-05 10:00\n"   # 4: starts 08:00, ends 10:00
+        "1,W,2024-03-05 08:00,2024-03-05 10:00\n"   # 5: same start and end as row 4: file order
+    )
+    options = importer.ImportOptions(columns={"start": "begin", "timestamp": "finish"})
+    result = importer.import_file(db, write("starts.csv", text), options)
+    assert result.has_start
+    assert positions(db, result.log_id) == [("1", "Z", 1, 4), ("1", "W", 2, 5), ("1", "X", 3, 2), ("1", "Y", 4, 3)]
+    assert [v.activities for v in metrics.variants(db, result.log_id)] == [["Z", "W", "X", "Y"]]
+    # Cycle time runs from the first start (08:00) to the last end (11:00).
+    assert db.execute("SELECT cycle_seconds FROM cases WHERE log_id = ?", [result.log_id]).fetchone()[0] == 3 * 3600
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics on TINY_LOG (see conftest): worked out by hand
+#   A->B: 60, 30, 10 min         B->C: 120, 240, 10 min     A->C: 30 min     B->B: 60, 30 min (case 3 only)
+#   cycle times: 10800, 1800, 21600, 1200 s -> sorted 1200, 1800, 10800, 21600
+#   mean 35400 / 4 = 8850; median (1800 + 10800) / 2 = 6300; p90 at index 0.9 * 3 = 2.7:
+#   10800 + 0.7 * (21600 - 10800) = 18360
+
+
+def test_dfg_on_a_tiny_log(db, tiny_log):
+    log_id = importer.import_file(db, tiny_log).log_id
+    result = metrics.dfg(db, log_id)
+    edges = {(e.source, e.target): e for e in result.edges}
+    assert edges == {
+        ("A", "B"): metrics.Edge("A", "B", 3, 3, 2000.0, 1800.0),
+        ("B", "C"): metrics.Edge("B", "C", 3, 3, 7400.0, 7200.0),
+        ("A", "C"): metrics.Edge("A", "C", 1, 1, 1800.0, 1800.0),
+        ("B", "B"): metrics.Edge("B", "B", 2, 1, 2700.0, 2700.0),
+    }
+    assert len(result.edges) == 4
+    assert result.start_activities == {"A": 4}
+    assert result.end_activities == {"C": 4}
+
+
+def test_summary_on_a_tiny_log(db, tiny_log):
+    log_id = importer.import_file(db, tiny_log).log_id
+    result = metrics.summary(db, log_id)
+    assert (result.cases, result.events, result.activities, result.variants, result.resources,
+            result.departments) == (4, 13, 3, 3, 4, 2)
+    assert result.cycle_time_seconds == pytest.approx({"mean": 8850.0, "median": 6300.0, "p90": 18360.0})
+    assert dt.datetime.fromisoformat(result.first_timestamp) == D(2024, 3, 5, 9, 0)
+    assert dt.datetime.fromisoformat(result.last_timestamp) == D(2024, 3, 7, 9, 20)
+
+
+def test_variants_on_a_tiny_log(db, tiny_log):
+    log_id = importer.import_file(db, tiny_log).log_id
+    # ABC: cases 1 and 4 (10800 and 1200 s): median 6000, p90 1200 + 0.9 * 9600 = 9840.
+    assert metrics.variants(db, log_id) == [
+        metrics.Variant(["A", "B", "C"], 2, 0.5, 6000.0, 9840.0),
+        metrics.Variant(["A", "C"], 1, 0.25, 1800.0, 1800.0),
+        metrics.Variant(["A", "B", "B", "B", "C"], 1, 0.25, 21600.0, 21600.0),
+    ]
+    assert [v.activities for v in metrics.variants(db, log_id, top=1)] == [["A", "B", "C"]]
