@@ -174,14 +174,17 @@ def _timestamp_like_columns(cur, columns: list[str]) -> set[str]:
     """Columns whose first non-empty values mostly look like dates (digits with date separators)."""
     if not columns:
         return set()
+    # Over non-empty values only: a start column may be blank on many rows. An entirely empty
+    # column counts as timestamp-like, so a blank start column stays mapped (and means "no starts").
     checks = ", ".join(
         f"avg(CASE WHEN regexp_matches(trim({quote_ident(c)}), "
-        "'^\\d{4}[-/.年]\\d{1,2}|^\\d{1,2}[-/.]\\d{1,2}[-/.]\\d{2,4}|^\\d{10,13}(\\.\\d+)?$') THEN 1.0 ELSE 0 END)"
+        "'^\\d{4}[-/.年]\\d{1,2}|^\\d{1,2}[-/.]\\d{1,2}[-/.]\\d{2,4}|^\\d{10,13}(\\.\\d+)?$') THEN 1.0 ELSE 0 END) "
+        f"FILTER (WHERE trim({quote_ident(c)}) <> '')"
         for c in columns
     )
-    sample = f"(SELECT * FROM {readers.RAW} LIMIT 2000)"
+    sample = f"(SELECT * FROM {readers.RAW} LIMIT 5000)"
     row = cur.execute(f"SELECT {checks} FROM {sample}").fetchone()
-    return {c for c, share in zip(columns, row, strict=True) if share is not None and share >= 0.8}
+    return {c for c, share in zip(columns, row, strict=True) if share is None or share >= 0.8}
 
 
 def _detect_formats(cur, columns: dict[str, str | None], options: ImportOptions) -> dict[str, timestamps.ColumnFormat]:
@@ -215,21 +218,42 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
     mapped = {c for c in columns.values() if c}
     extras = [c for c in staged.columns if c not in mapped]
     extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in extras)
+    row_no, source = _row_numbers(cur, staged)
     # Case ids are never trimmed to NULL-able values other than empty: 'NA' and 'null' are ids.
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE {PARSED} AS
-        SELECT rowid + {int(staged.row_offset)} AS row_no,
+        SELECT {row_no} AS row_no,
                {text('case')} AS case_id, {text('activity')} AS activity,
                {text('timestamp')} AS raw_ts, {ts_sql} AS ts,
                {text('start')} AS raw_start, {start_sql} AS start_ts,
                {text('resource')} AS resource, {text('department')} AS department
                {extra_sql}
-        FROM {readers.RAW}""",
+        FROM {source}""",
         params,
     )
     if options.exclude_activities:
         cur.execute(f"DELETE FROM {PARSED} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
     return extras
+
+
+def _row_numbers(cur, staged: readers.Staged) -> tuple[str, str]:
+    """SQL for each staged row's number in the file, and the FROM clause it needs.
+
+    Rows the reader left out (malformed or empty) still have their number, so the rows after them
+    must be shifted: the k-th kept row gets the k-th number that is not skipped. For skipped rows
+    s_1 < s_2 < ..., kept rows from rowid t_i = s_i - offset - i + 1 on come after s_i, so an ASOF
+    join on t gives each row how many skipped rows precede it.
+    """
+    offset = int(staged.row_offset)
+    if not staged.skipped:
+        return f"rowid + {offset}", readers.RAW
+    shift: dict[int, int] = {}
+    for i, skipped in enumerate(staged.skipped, start=1):
+        shift[skipped - offset - i + 1] = i
+    cur.execute("CREATE OR REPLACE TEMP TABLE row_shift AS SELECT unnest(?::BIGINT[]) AS t, unnest(?::BIGINT[]) AS i",
+                [list(shift), list(shift.values())])
+    source = (f"(SELECT rowid AS k, * FROM {readers.RAW}) r ASOF LEFT JOIN row_shift s ON r.k >= s.t")
+    return f"r.k + {offset} + coalesce(s.i, 0)", source
 
 
 def _problem_rows(cur, where: str, params: list | None = None, example: str | None = None) -> tuple[int, list[int], list[str]]:
@@ -400,15 +424,18 @@ def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | N
         cur.close()
 
 
-def _case_level(cur, extras: list[str]) -> list[str]:
+def _case_level(cur, extras: list[str], kind: str) -> list[str]:
     """Extra columns that hold one value per case (campaign type, region, budget)."""
+    if kind == "xes":
+        # XES says which attributes are the case's.
+        return [c for c in extras if c.startswith("case:")]
     if not extras:
         return []
     counts = ", ".join(f"count(DISTINCT {quote_ident('x:' + c)}) AS {quote_ident(c)}" for c in extras)
     maxima = ", ".join(f"max({quote_ident(c)})" for c in extras)
     row = cur.execute(f"SELECT {maxima} FROM (SELECT {counts} FROM kept GROUP BY case_id)").fetchone()
-    # XES says which attributes are the case's; elsewhere a column is one when it never varies in a case.
-    return [c for c, most in zip(extras, row, strict=True) if c.startswith("case:") or most == 1]
+    # A column is the case's when it never varies within a case (and is not empty throughout).
+    return [c for c, most in zip(extras, row, strict=True) if most == 1]
 
 
 def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) -> ImportResult:
@@ -422,7 +449,7 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     n_kept = cur.execute("SELECT count(*) FROM kept").fetchone()[0]
     if n_kept == 0:
         raise ImportFailed([Problem("no_rows", "error", 0), *problems])
-    case_cols = _case_level(cur, extras)
+    case_cols = _case_level(cur, extras, staged.kind)
     event_cols = [c for c in extras if c not in case_cols]
     attrs_sql = "NULL"
     params: list = []

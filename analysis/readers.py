@@ -25,8 +25,9 @@ class Staged:
     row_offset: int                # row_no = rowid + row_offset (the header is row 1)
     encoding: str = ""
     delimiter: str = ""
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, error, text)
-    n_rejects: int = 0
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, error, text), first few
+    n_rejects: int = 0             # malformed rows left out by the reader
+    skipped: list[int] = field(default_factory=list)  # row numbers not in RAW (malformed or empty rows)
 
 
 class ReadError(Exception):
@@ -78,41 +79,56 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
 def _stage_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     """CSV/TSV (optionally gzipped, any supported encoding) through DuckDB's reader."""
     dialect = sniff.sniff(path)
+    _read_csv(cur, path, dialect)
+    bad_bytes = cur.execute(
+        "SELECT min(byte_position) FROM reject_errors WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    if bad_bytes is not None and dialect.encoding in ("utf-8", "utf-8-sig"):
+        # The first megabyte looked like UTF-8 but later bytes are not: guess again from the bytes there.
+        sample = sniff.read_around(path, int(bad_bytes))
+        dialect = sniff.TextDialect(sniff.detect_encoding(sample, utf8_possible=False), dialect.delimiter,
+                                    dialect.compressed)
+        cur.execute(f"DROP TABLE IF EXISTS {RAW}")
+        cur.execute("DELETE FROM reject_errors")
+        cur.execute("DELETE FROM reject_scans")
+        _read_csv(cur, path, dialect)
+    columns = [d[0] for d in cur.execute(f"SELECT * FROM {RAW} LIMIT 0").description]
+    # DuckDB lists a row once per surplus field; a row is one problem.
+    rejects = cur.execute(
+        "SELECT line, min(error_type), left(min(csv_line), 200) FROM reject_errors GROUP BY line ORDER BY line"
+    ).fetchall()
+    n_rows = cur.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
+    blanks = sniff.blank_records(path) if dialect.encoding in ("utf-8", "utf-8-sig") else []
+    skipped = sorted({int(r[0]) for r in rejects} | set(blanks))
+    return Staged("csv", columns, n_rows, 2, dialect.encoding, dialect.delimiter,
+                  [(int(r[0]), str(r[1]), str(r[2])) for r in rejects[:10]], len(rejects), skipped)
+
+
+def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, dialect: sniff.TextDialect) -> None:
+    """Create RAW from a delimited file, transcoding it first when DuckDB cannot read its encoding."""
     copy = sniff.utf8_copy(path, dialect)
     source = copy or path
+    compression = "gzip" if dialect.compressed and copy is None else "none"
     try:
         # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
         # timestamps are parsed by our own detection, which reports the rows that fail.
         cur.execute(
             f"CREATE TEMP TABLE {RAW} AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', "
             "header = true, all_varchar = true, skip = 0, comment = '', store_rejects = true, "
-            "max_line_size = 10000000, null_padding = false)",
-            [str(source), dialect.delimiter],
+            "max_line_size = 10000000, null_padding = false, compression = ?)",
+            [str(source), dialect.delimiter, compression],
         )
     except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "column" in message.lower() and "auto_detect" in message.lower():
-            message = "no header row found"
-        raise ReadError(message) from None
+        raise ReadError(str(exc).splitlines()[0]) from None
     finally:
         if copy:
             copy.unlink(missing_ok=True)
-    columns = [d[0] for d in cur.execute(f"SELECT * FROM {RAW} LIMIT 0").description]
-    n_rejects = cur.execute("SELECT count(*) FROM reject_errors").fetchone()[0]
-    rejects = cur.execute(
-        "SELECT line, error_type, left(csv_line, 200) FROM reject_errors ORDER BY line LIMIT 10"
-    ).fetchall()
-    n_rows = cur.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
-    return Staged("csv", columns, n_rows, 2, dialect.encoding, dialect.delimiter,
-                  [(int(r[0]), str(r[1]), str(r[2])) for r in rejects], int(n_rejects))
 
 
 def _stage_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     """Parquet through DuckDB; typed columns become text so one pipeline handles every source."""
-    cur.execute("CREATE OR REPLACE TEMP VIEW parquet_src AS SELECT * FROM read_parquet(?)", [str(path)])
-    columns = [d[0] for d in cur.execute("SELECT * FROM parquet_src LIMIT 0").description]
+    columns = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT {select} FROM parquet_src")
+    cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT {select} FROM read_parquet(?)", [str(path)])
     n_rows = cur.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
     return Staged("parquet", columns, n_rows, 1)
 
@@ -146,8 +162,10 @@ def _stage_xlsx(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             raise ReadError("The first worksheet is empty.")
         names = _unique_names([_cell_text(h) or f"column{i}" for i, h in enumerate(header)])
         data: list[list[str | None]] = [[] for _ in names]
-        for row in rows:
+        skipped: list[int] = []
+        for number, row in enumerate(rows, start=2):
             if row is None or all(v is None for v in row):
+                skipped.append(number)
                 continue
             for i in range(len(names)):
                 data[i].append(_cell_text(row[i]) if i < len(row) else None)
@@ -157,7 +175,12 @@ def _stage_xlsx(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     cur.register("xlsx_src", table)
     cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM xlsx_src")
     cur.unregister("xlsx_src")
-    return Staged("xlsx", names, table.num_rows, 2)
+    # Empty rows at the end of a sheet are not rows; empty rows between rows keep the numbering honest.
+    last = 1 + table.num_rows + len(skipped)
+    while skipped and skipped[-1] == last:
+        skipped.pop()
+        last -= 1
+    return Staged("xlsx", names, table.num_rows, 2, skipped=skipped)
 
 
 def _unique_names(names: list[str]) -> list[str]:

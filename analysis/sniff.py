@@ -38,8 +38,11 @@ def read_head(path: str | os.PathLike, size: int = SAMPLE_BYTES) -> bytes:
         return fh.read(size)
 
 
-def detect_encoding(head: bytes) -> str:
-    """Guess the encoding of a text sample: BOMs first, then UTF-16 by NUL bytes, UTF-8, GB18030, Latin-1."""
+def detect_encoding(head: bytes, utf8_possible: bool = True) -> str:
+    """Guess the encoding of a text sample: BOMs first, then UTF-16 by NUL bytes, UTF-8, GB18030, cp1252, Latin-1.
+
+    `utf8_possible=False` when DuckDB already found bytes further on that are not UTF-8.
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -52,11 +55,13 @@ def detect_encoding(head: bytes) -> str:
             return "utf-16-le"
         if even_nuls > 0.3 and odd_nuls < 0.05:
             return "utf-16-be"
-    if _decodes(head, "utf-8"):
+    if utf8_possible and _decodes(head, "utf-8"):
         return "utf-8"
     if _decodes(head, "gb18030") and _looks_chinese(head.decode("gb18030", errors="ignore")):
         return "gb18030"
-    # Latin-1 decodes every byte; Windows exports are cp1252, which shares its letters.
+    # Windows exports are cp1252 (Latin-1 plus € – “ ” in 0x80–0x9F); Latin-1 decodes any byte at all.
+    if _decodes(head, "cp1252"):
+        return "cp1252"
     return "latin-1"
 
 
@@ -87,6 +92,48 @@ def _looks_chinese(text: str) -> bool:
         except UnicodeEncodeError:
             pass
     return common / len(wide) >= 0.9
+
+
+def read_around(path: str | os.PathLike, position: int, size: int = 1 << 16) -> bytes:
+    """`size` bytes of the (decompressed) content starting a little before `position`."""
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        fh.seek(max(0, position - size // 4))
+        return fh.read(size)
+
+
+def blank_records(path: str | os.PathLike) -> list[int]:
+    """Row numbers (header = 1) of empty lines inside a UTF-8 CSV, which DuckDB skips without a trace.
+
+    A quick byte search answers "none" for almost every file; only files that have empty lines get
+    the slower walk that counts records, keeping newlines inside quoted fields within their record.
+    """
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        data_has_blank = False
+        tail = b""
+        while chunk := fh.read(SAMPLE_BYTES * 8):
+            window = tail + chunk
+            if b"\n\n" in window.rstrip(b"\r\n") or b"\n\r\n" in window.rstrip(b"\r\n"):
+                data_has_blank = True
+                break
+            tail = window[-2:]
+    if not data_has_blank:
+        return []
+    blanks: list[int] = []
+    record, in_quotes, last_filled = 1, False, 1
+    with opener(path, "rb") as fh:
+        for line in fh:
+            stripped = line.rstrip(b"\r\n")
+            if not in_quotes and not stripped:
+                blanks.append(record)
+            elif not in_quotes:
+                last_filled = record
+            in_quotes ^= stripped.count(b'"') % 2 == 1
+            if not in_quotes:
+                record += 1
+    # Empty lines after the last row are not rows.
+    return [b for b in blanks if b < last_filled]
 
 
 def detect_delimiter(text: str) -> str:

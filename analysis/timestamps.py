@@ -19,7 +19,7 @@ from analysis.store import quote_ident
 # The shape of a value, as SQL and as Python, kept identical.
 SHAPE_SQL = "regexp_replace(regexp_replace(trim({col}), '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g')"
 MAX_SHAPES = 40
-EXAMPLES_PER_SHAPE = 5
+EXAMPLES_PER_SHAPE = 8
 
 DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日",
@@ -197,10 +197,23 @@ def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced
     trials += [("strptime", f) for f in formats]
     if not trials:
         trials.append(("iso", ""))
+    # The format that reads the most examples as plausible dates wins; one typo among the examples
+    # must not make the whole shape unreadable (the typo's row is reported on its own).
+    best, best_count = ("unknown", ""), 0
     for kind, fmt in trials:
-        if all(p is not None for p in _parses(con, kind, fmt, examples)):
+        parsed = _parses(con, kind, fmt, examples)
+        count = sum(1 for p in parsed if p is not None and _plausible(p))
+        if count == len(examples):
             return kind, fmt
-    return "unknown", ""
+        if count > best_count:
+            best, best_count = (kind, fmt), count
+    return best
+
+
+def _plausible(parsed: str) -> bool:
+    """A four-digit year: '%Y' also reads '24' as the year 24, which is never what a log means."""
+    year = parsed.split("-", 1)[0]
+    return len(year) == 4 and year.isdigit() and year >= "1000"
 
 
 def detect_column_format(

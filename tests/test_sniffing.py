@@ -87,7 +87,8 @@ def test_latin1_is_not_mistaken_for_gbk(db, write):
         "1;Prüfung;2024-03-05 10:00;Jürgen Böhm\n"
     )
     path = write("latin1.csv", text, "latin-1")
-    assert sniff.sniff(path) == sniff.TextDialect("latin-1", ";", False)
+    # Latin-1 text is also valid cp1252 (its superset for Windows exports), which decodes it identically.
+    assert sniff.sniff(path) == sniff.TextDialect("cp1252", ";", False)
     result = importer.import_file(db, path)
     assert events(db, result.log_id) == [("1", "café order", "Müller", None), ("1", "Prüfung", "Jürgen Böhm", None)]
 
@@ -96,7 +97,7 @@ def test_latin1_umlauts_that_also_decode_as_gb18030(db, write):
     # Every byte pair here is valid GB18030 (ü+l, ü+f, ö+h); it still has to be read as Latin-1.
     text = "case,activity,timestamp,resource\n1,Prüfung,2024-03-05 09:00,Müller\n1,Freigabe,2024-03-05 10:00,Böhm\n"
     path = write("umlauts.csv", text, "latin-1")
-    assert sniff.detect_encoding(path.read_bytes()) == "latin-1"
+    assert sniff.detect_encoding(path.read_bytes()) in ("cp1252", "latin-1")
     result = importer.import_file(db, path)
     assert events(db, result.log_id) == [("1", "Prüfung", "Müller", None), ("1", "Freigabe", "Böhm", None)]
 
