@@ -207,6 +207,33 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
         column = columns.get(role)
         return f"NULLIF(trim({quote_ident(column)}), '')" if column else "NULL::VARCHAR"
 
+    mapped = {c for c in columns.values() if c}
+    extras = [c for c in staged.columns if c not in mapped]
+    extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in extras)
+    row_no, source = _row_numbers(cur, staged)
+    # Case ids are never trimmed to NULL-able values other than empty: 'NA' and 'null' are ids.
+    _create_parsed(cur, text, row_no, source, extra_sql, columns, formats)
+    # The format sample may miss a rare format; look for one among the rows that did not parse.
+    widened = False
+    for role, raw, parsed in (("timestamp", "raw_ts", "ts"), ("start", "raw_start", "start_ts")):
+        if role in formats and cur.execute(
+                f"SELECT count(*) FROM {PARSED} WHERE {raw} IS NOT NULL AND {parsed} IS NULL").fetchone()[0]:
+            wider = timestamps.extend_format(cur, PARSED, raw, parsed, formats[role])
+            if wider is not None:
+                formats[role] = wider
+                widened = True
+    if widened:
+        _create_parsed(cur, text, row_no, source, extra_sql, columns, formats)
+    # The raw text is no longer needed; free it before the write needs memory.
+    cur.execute(f"DROP TABLE {readers.RAW}")
+    if options.exclude_activities:
+        cur.execute(f"DELETE FROM {PARSED} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
+    return extras
+
+
+def _create_parsed(cur, text, row_no: str, source: str, extra_sql: str, columns: dict[str, str | None],
+                   formats: dict[str, timestamps.ColumnFormat]) -> None:
+    """(Re)create PARSED with the current formats."""
     params: list = []
     ts_sql, p = timestamps.parse_sql(formats["timestamp"], quote_ident(columns["timestamp"]))
     params += p
@@ -215,11 +242,6 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
         params += p
     else:
         start_sql = "NULL::TIMESTAMP"
-    mapped = {c for c in columns.values() if c}
-    extras = [c for c in staged.columns if c not in mapped]
-    extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in extras)
-    row_no, source = _row_numbers(cur, staged)
-    # Case ids are never trimmed to NULL-able values other than empty: 'NA' and 'null' are ids.
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE {PARSED} AS
         SELECT {row_no} AS row_no,
@@ -231,9 +253,6 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
         FROM {source}""",
         params,
     )
-    if options.exclude_activities:
-        cur.execute(f"DELETE FROM {PARSED} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
-    return extras
 
 
 def _row_numbers(cur, staged: readers.Staged) -> tuple[str, str]:
@@ -298,38 +317,46 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
         if excluded:
             problems.append(Problem("excluded_activities", "info", excluded,
                                     params={"activities": ", ".join(options.exclude_activities)}))
-    for code, where in INVALID.items():
-        column = columns.get("start" if code == "bad_start" else "timestamp")
-        example = {"bad_timestamp": "raw_ts", "bad_start": "raw_start",
-                   "start_after_end": "raw_start || ' > ' || raw_ts"}.get(code)
-        count, rows, examples = _problem_rows(cur, where, example=example)
-        if count:
-            problem_code = "bad_timestamp" if code == "bad_start" else code
-            problems.append(Problem(problem_code, "error", count, rows, examples, {"column": column or ""}))
+    tomorrow = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    # One scan counts every row-level condition; rows and examples are fetched only for those that occur.
+    conditions = {**INVALID, "before_1970": "least(ts, coalesce(start_ts, ts)) < TIMESTAMP '1970-01-01'",
+                  "in_future": "ts > ?"}
+    counts = cur.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {w})" for w in conditions.values()) + f" FROM {PARSED}",
+        [tomorrow]).fetchone()
+    examples_of = {"bad_timestamp": "raw_ts", "bad_start": "raw_start", "start_after_end": "raw_start || ' > ' || raw_ts",
+                   "before_1970": "coalesce(raw_start, raw_ts)", "in_future": "raw_ts"}
+    for (code, where), n in zip(conditions.items(), counts, strict=True):
+        if not n:
+            continue
+        params = [tomorrow] if code == "in_future" else []
+        count, rows, examples = _problem_rows(cur, where, params, example=examples_of.get(code))
+        column = columns.get("start" if code == "bad_start" else "timestamp") or ""
+        severity = "error" if code in INVALID else "warning"
+        problem_code = "bad_timestamp" if code == "bad_start" else code
+        problems.append(Problem(problem_code, severity, count, rows, examples, {"column": column}))
     valid = VALID
-    count, rows, _ = _problem_rows(
-        cur, f"row_no IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)")
-    if count:
+    # Duplicates and ties: a cheap aggregate first, the row-listing window only when there are any.
+    n_dup, n_tie = cur.execute(
+        f"""SELECT (SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {PARSED} WHERE {valid}
+                    GROUP BY case_id, activity, ts, start_ts, resource, department HAVING n > 1)),
+                   (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {PARSED} WHERE {valid}
+                    GROUP BY case_id, coalesce(start_ts, ts), ts HAVING n > 1))""").fetchone()
+    if n_dup:
+        count, rows, _ = _problem_rows(
+            cur, f"row_no IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)")
         problems.append(Problem("duplicates", "warning", count, rows))
     single = cur.execute(
         f"SELECT count(*), list(case_id ORDER BY case_id)[:{MAX_EXAMPLES}] FROM "
         f"(SELECT case_id FROM {PARSED} WHERE {valid} GROUP BY case_id HAVING count(*) = 1)").fetchone()
     if single[0]:
         problems.append(Problem("single_event_cases", "warning", int(single[0]), examples=list(single[1])))
-    count, rows, examples = _problem_rows(
-        cur, f"""row_no IN (SELECT row_no FROM (SELECT row_no, count(*) OVER (PARTITION BY case_id,
-             coalesce(start_ts, ts), ts) AS n FROM {PARSED} WHERE {valid}) WHERE n > 1)""",
-        example="case_id || ': ' || activity || ' @ ' || strftime(ts, '%Y-%m-%d %H:%M:%S')")
-    if count:
+    if n_tie:
+        count, rows, examples = _problem_rows(
+            cur, f"""row_no IN (SELECT row_no FROM (SELECT row_no, count(*) OVER (PARTITION BY case_id,
+                 coalesce(start_ts, ts), ts) AS n FROM {PARSED} WHERE {valid}) WHERE n > 1)""",
+            example="case_id || ': ' || activity || ' @ ' || strftime(ts, '%Y-%m-%d %H:%M:%S')")
         problems.append(Problem("ties", "warning", count, rows, examples))
-    count, rows, examples = _problem_rows(cur, "least(ts, coalesce(start_ts, ts)) < TIMESTAMP '1970-01-01'",
-                                          example="coalesce(raw_start, raw_ts)")
-    if count:
-        problems.append(Problem("before_1970", "warning", count, rows, examples))
-    tomorrow = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
-    count, rows, examples = _problem_rows(cur, "ts > ?", [tomorrow], example="raw_ts")
-    if count:
-        problems.append(Problem("in_future", "warning", count, rows, examples))
     for fmt in formats.values():
         if fmt.day_first_source == "assumed":
             example = next((s.examples[0] for s in fmt.shapes if s.kind == "strptime"), "")
@@ -352,6 +379,7 @@ class Prepared:
     extras: list[str]
     problems: list[Problem]
     parsed: bool                  # False when the mapping stopped us before parsing
+    preview: list[dict] = field(default_factory=list)
 
 
 def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None) -> Prepared:
@@ -365,10 +393,14 @@ def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None
     if staged.n_rows == 0:
         raise ImportFailed([Problem("no_rows", "error", 0)])
     report(0.35, "map")
+    # Plain rows, not a DataFrame: the CLI's import should not pay for importing pandas.
+    result = cur.execute(f"SELECT * FROM {readers.RAW} LIMIT {PREVIEW_ROWS}")
+    names = [d[0] for d in result.description]
+    preview = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
     proposed, problems = _resolve_mapping(staged, cur, options)
     columns = dict(proposed.columns)
     if proposed.missing:
-        return Prepared(staged, proposed, columns, {}, [], problems, parsed=False)
+        return Prepared(staged, proposed, columns, {}, [], problems, parsed=False, preview=preview)
     formats = _detect_formats(cur, columns, options)
     if columns.get("start") and not formats["start"].shapes:
         # An all-empty start column means the log has no start timestamps.
@@ -379,7 +411,7 @@ def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None
     extras = _build_parsed(cur, staged, columns, formats, options)
     report(0.65, "validate")
     problems += _validate(cur, staged, columns, formats, options)
-    return Prepared(staged, proposed, columns, formats, extras, problems, parsed=True)
+    return Prepared(staged, proposed, columns, formats, extras, problems, parsed=True, preview=preview)
 
 
 def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None) -> Inspection:
@@ -388,7 +420,6 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | 
     cur = con.cursor()
     try:
         prep = _prepare(cur, path, options)
-        preview = cur.execute(f"SELECT * FROM {readers.RAW} LIMIT {PREVIEW_ROWS}").fetchdf().to_dict("records")
         n_valid = n_cases = 0
         activities: list[str] = []
         if prep.parsed:
@@ -399,7 +430,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | 
                 "ORDER BY count(*) DESC, activity LIMIT 200").fetchall()]
         staged = prep.staged
         return Inspection(str(path), staged.kind, staged.encoding, staged.delimiter, staged.columns,
-                          staged.n_rows, preview, prep.mapping, prep.formats, prep.problems,
+                          staged.n_rows, prep.preview, prep.mapping, prep.formats, prep.problems,
                           int(n_valid), int(n_cases), activities + list(options.exclude_activities))
     finally:
         cur.close()
@@ -445,7 +476,8 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     keep = valid
     if options.drop_duplicates:
         keep = f"{valid} AND row_no NOT IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)"
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE kept AS SELECT * FROM {PARSED} WHERE {keep}")
+    # A view, not a copy: a million-row import should not hold the rows three times.
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW kept AS SELECT * FROM {PARSED} WHERE {keep}")
     n_kept = cur.execute("SELECT count(*) FROM kept").fetchone()[0]
     if n_kept == 0:
         raise ImportFailed([Problem("no_rows", "error", 0), *problems])
@@ -486,13 +518,17 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
         )
         report(0.85, "cases")
         _write_cases(cur, log_id)
-        for c in case_cols:
-            label = c.removeprefix("case:") if staged.kind == "xes" else c
+        if case_cols:
+            # One pass for all case attributes: one value per case and attribute, then unpivoted.
+            labels = [c.removeprefix("case:") if staged.kind == "xes" else c for c in case_cols]
+            aggs = ", ".join(f"min({quote_ident('x:' + c)}) AS {quote_ident('a:' + label)}"
+                             for c, label in zip(case_cols, labels, strict=True))
             cur.execute(
                 f"""INSERT INTO case_attributes
-                SELECT ?, case_id, ?, v, try_cast(v AS DOUBLE) FROM
-                (SELECT case_id, min({quote_ident('x:' + c)}) AS v FROM kept GROUP BY case_id) WHERE v IS NOT NULL""",
-                [log_id, label],
+                SELECT ?, case_id, name[3:], value, try_cast(value AS DOUBLE) FROM (
+                    UNPIVOT (SELECT case_id, {aggs} FROM kept GROUP BY case_id)
+                    ON COLUMNS('^a:') INTO NAME name VALUE value)""",
+                [log_id],
             )
         n_cases, has_start = cur.execute(
             "SELECT count(*), (SELECT count(start_ts) > 0 FROM kept) FROM cases WHERE log_id = ?", [log_id]).fetchone()

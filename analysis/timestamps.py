@@ -95,6 +95,7 @@ class ColumnFormat:
     day_first_source: str     # 'values', 'assumed', 'forced' or ''
     has_offsets: bool         # some values carry a UTC offset (they become UTC instants)
     naive_and_offset: bool    # some carry an offset and others don't: the naive ones are taken as UTC
+    forced: str | None = None  # the format the user gave, if any
 
     @property
     def parseable(self) -> bool:
@@ -105,19 +106,31 @@ class ColumnFormat:
     def label(self) -> str:
         """A one-line description, most frequent format first."""
         known = [s for s in self.shapes if s.kind != "unknown"]
-        parts = [f"{s.label} ({s.rows:,} rows)" for s in known[:4]]
+        total = sum(s.rows for s in self.shapes) or 1
+        parts = [f"{s.label} ({s.rows / total:.0%})" if len(known) > 1 else s.label for s in known[:4]]
         return "; ".join(parts) if parts else "not recognised"
 
 
-def profile_shapes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple[str, int, list[str]]]:
-    """(shape, rows, examples) of a column's non-empty values, most frequent first."""
+SAMPLE_ROWS = 20_000
+
+
+def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> list[tuple[str, int, list[str]]]:
+    """(shape, rows, examples) of the non-empty values of `column` in the FROM clause `source`, most frequent first."""
     col = quote_ident(column)
     rows = con.execute(
         f"SELECT {SHAPE_SQL.format(col=col)} AS shape, count(*) AS n, "
         f"list(DISTINCT trim({col}) ORDER BY trim({col}))[:{EXAMPLES_PER_SHAPE}] "
-        f"FROM {quote_ident(table)} WHERE trim({col}) <> '' GROUP BY shape ORDER BY n DESC, shape"
+        f"FROM {source} WHERE trim({col}) <> '' GROUP BY shape ORDER BY n DESC, shape"
     ).fetchall()
     return [(shape, int(n), list(examples)) for shape, n, examples in rows]
+
+
+def _sample(table: str, column: str) -> str:
+    """A FROM clause with the first rows of a column: detection never reads a million rows.
+
+    Shapes the first rows do not show are found later among the rows that did not parse (extend_format).
+    """
+    return f"(SELECT {quote_ident(column)} FROM {quote_ident(table)} LIMIT {SAMPLE_ROWS})"
 
 
 def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int, int]:
@@ -137,7 +150,7 @@ def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[st
     """The values parsed with one kind/format, as UTC ISO text (None where they fail)."""
     expr, params = _parse_expr(kind, fmt, "v")
     rows = con.execute(
-        f"SELECT strftime(({expr})::TIMESTAMP, '%Y-%m-%d %H:%M:%S') FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
+        f"SELECT strftime({expr}, '%Y-%m-%d %H:%M:%S') FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
         "ORDER BY i",
         [*params, values],
     ).fetchall()
@@ -145,21 +158,27 @@ def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[st
 
 
 def _parse_expr(kind: str, fmt: str, col: str) -> tuple[str, list]:
-    """SQL turning the text in `col` into a TIMESTAMPTZ (NULL when it does not parse)."""
+    """SQL turning the text in `col` into a UTC TIMESTAMP (NULL when it does not parse).
+
+    Naive values stay as written (no time-zone arithmetic, which is also faster); values with an
+    offset go through TIMESTAMPTZ, and the session time zone is UTC, so they become UTC instants.
+    """
     v = f"trim({col})"
     if kind == "iso":
-        return f"try_cast({v} AS TIMESTAMPTZ)", []
+        return f"try_cast({v} AS TIMESTAMPTZ)::TIMESTAMP", []
+    if kind == "strptime" and "%z" in fmt:
+        return f"try_strptime({v}, ?)::TIMESTAMPTZ::TIMESTAMP", [fmt]
     if kind == "strptime":
-        return f"try_cast(try_strptime({v}, ?) AS TIMESTAMPTZ)", [fmt]
+        return f"try_strptime({v}, ?)", [fmt]
     if kind == "epoch_s":
-        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE)) AS TIMESTAMPTZ)", []
+        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE)) AS TIMESTAMP)", []
     if kind == "epoch_ms":
-        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE) / 1000.0) AS TIMESTAMPTZ)", []
+        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE) / 1000.0) AS TIMESTAMP)", []
     if kind == "excel":
         # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug is folded into that origin).
         return (f"try_cast(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({v} AS DOUBLE) "
-                f"* 86400000000) AS BIGINT)) AS TIMESTAMPTZ)", [])
-    return "NULL::TIMESTAMPTZ", []
+                f"* 86400000000) AS BIGINT)) AS TIMESTAMP)", [])
+    return "NULL::TIMESTAMP", []
 
 
 def _numeric_kind(examples: list[str]) -> str | None:
@@ -187,16 +206,13 @@ def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced
         kind = _numeric_kind(examples)
         if kind:
             return kind, ""
-    trials: list[tuple[str, str]] = []
-    if re.match(r"^9-9-9", shape) and examples and re.match(r"^\d{4}-", examples[0]):
-        trials.append(("iso", ""))
     formats = CANDIDATES.get(shape, [])
     if day_first is not None:
         unwanted = MONTH_FIRST if day_first else DAY_FIRST
         formats = [f for f in formats if not any(f.startswith(u) for u in unwanted)]
-    trials += [("strptime", f) for f in formats]
-    if not trials:
-        trials.append(("iso", ""))
+    # Exact strptime formats first: a cast would also accept other shapes (and drop their offsets).
+    trials: list[tuple[str, str]] = [("strptime", f) for f in formats]
+    trials.append(("iso", ""))
     # The format that reads the most examples as plausible dates wins; one typo among the examples
     # must not make the whole shape unreadable (the typo's row is reported on its own).
     best, best_count = ("unknown", ""), 0
@@ -220,7 +236,7 @@ def detect_column_format(
     con: duckdb.DuckDBPyConnection, table: str, column: str, forced: str | None = None
 ) -> ColumnFormat:
     """Detect the format of every shape in a text column of `table` (forced: a strptime format or SPECIAL)."""
-    shapes = profile_shapes(con, table, column)
+    shapes = profile_shapes(con, _sample(table, column), column)
     # Day-first vs month-first is one decision for the whole column, from the numbers themselves.
     day_first: bool | None = None
     source = ""
@@ -235,14 +251,27 @@ def detect_column_format(
         else:
             # Both <= 12 cannot be told apart; both > 12 means some rows are wrong either way.
             day_first, source = True, "assumed"
+    strptime_forced = forced if forced not in ("dayfirst", "monthfirst") else None
+    results = _shape_formats(con, shapes, day_first, strptime_forced)
+    return _column_format(column, results, day_first, source, forced)
+
+
+def _shape_formats(con, shapes, day_first: bool | None, forced: str | None) -> list[ShapeFormat]:
+    """A ShapeFormat for each (shape, rows, examples)."""
     results = []
     for i, (shape, rows, examples) in enumerate(shapes):
         if i >= MAX_SHAPES:
             results.append(ShapeFormat(shape, "unknown", "", rows, tuple(examples), ("",) * len(examples)))
             continue
-        kind, fmt = _choose(con, shape, examples, day_first, forced if forced not in ("dayfirst", "monthfirst") else None)
+        kind, fmt = _choose(con, shape, examples, day_first, forced)
         parsed = _parses(con, kind, fmt, examples) if kind != "unknown" else [None] * len(examples)
         results.append(ShapeFormat(shape, kind, fmt, rows, tuple(examples), tuple(p or "" for p in parsed)))
+    return results
+
+
+def _column_format(column: str, results: list[ShapeFormat], day_first: bool | None, source: str,
+                   forced: str | None) -> ColumnFormat:
+    """Assemble a ColumnFormat (day/month order only reported when a format uses it)."""
     uses_dm = any(s.kind == "strptime" and (s.fmt[:2] in ("%d", "%m", "%b", "%B")) for s in results)
     offsets = [_has_offset(s) for s in results if s.kind != "unknown"]
     return ColumnFormat(
@@ -252,7 +281,27 @@ def detect_column_format(
         day_first_source=source if uses_dm else "",
         has_offsets=any(offsets),
         naive_and_offset=any(offsets) and not all(offsets),
+        forced=forced,
     )
+
+
+def extend_format(con: duckdb.DuckDBPyConnection, table: str, raw: str, parsed: str,
+                  fmt: ColumnFormat) -> ColumnFormat | None:
+    """Formats for shapes the sample missed, found among the rows of `table` whose `raw` did not parse.
+
+    Returns the widened ColumnFormat, or None when the failed rows hold no new readable shape
+    (they are then genuinely unparseable and reported as such).
+    """
+    known = {s.shape for s in fmt.shapes}
+    failed = f"(SELECT {quote_ident(raw)} FROM {quote_ident(table)} WHERE {quote_ident(parsed)} IS NULL)"
+    fresh = [s for s in profile_shapes(con, failed, raw) if s[0] not in known]
+    if not fresh:
+        return None
+    strptime_forced = fmt.forced if fmt.forced not in ("dayfirst", "monthfirst") else None
+    added = [s for s in _shape_formats(con, fresh, fmt.day_first, strptime_forced) if s.kind != "unknown"]
+    if not added:
+        return None
+    return _column_format(fmt.column, [*fmt.shapes, *added], fmt.day_first, fmt.day_first_source, fmt.forced)
 
 
 def _has_offset(shape: ShapeFormat) -> bool:
@@ -269,12 +318,12 @@ def parse_sql(fmt: ColumnFormat, col_sql: str) -> tuple[str, list]:
     known = [s for s in fmt.shapes if s.kind != "unknown"]
     if not known:
         return "NULL::TIMESTAMP", []
-    if len(known) == 1 and len(fmt.shapes) == 1:
-        expr, params = _parse_expr(known[0].kind, known[0].fmt, col_sql)
-        return f"({expr})::TIMESTAMP", params
+    if len(known) == 1 and known[0].kind != "iso":
+        # One exact format (or a number format) rejects every other shape by itself: no CASE needed.
+        return _parse_expr(known[0].kind, known[0].fmt, col_sql)
     parts, params = [], []
     for s in known:
         expr, p = _parse_expr(s.kind, s.fmt, col_sql)
         parts.append(f"WHEN ? THEN {expr}")
         params += [s.shape, *p]
-    return f"(CASE {SHAPE_SQL.format(col=col_sql)} {' '.join(parts)} END)::TIMESTAMP", params
+    return f"(CASE {SHAPE_SQL.format(col=col_sql)} {' '.join(parts)} END)", params

@@ -1,0 +1,103 @@
+"""Dashboard responsiveness at scale: whole page-script runs (AppTest) on a loaded 1M-event log.
+
+Measures, after the first (cold) load: a filter change to values not seen before (cache miss),
+the same filter again (cache hit), switching pages, and the language switch. Prints medians and
+appends a section to bench/RESULTS.md. Run: .venv/bin/python bench/app_bench.py [--size 1m] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+sys.path.insert(0, str(ROOT))
+
+
+def loaded_store(size: str) -> Path:
+    """A store holding the generated log of this size (imported once, then reused)."""
+    db = DATA / f"app-{size}.duckdb"
+    if db.exists():
+        return db
+    csv = DATA / f"events-{size}.csv"
+    if not csv.exists():
+        cases = {"100k": 9_200, "1m": 92_000, "5m": 460_000}[size]
+        subprocess.run([sys.executable, "-m", "analysis", "sample", str(csv), "--cases", str(cases),
+                        "--sample-lang", "en"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "analysis", "import", str(csv), "--db", str(db), "--name", f"bench {size}"],
+                   cwd=ROOT, check=True)
+    return db
+
+
+def timed(action) -> float:
+    """Wall time of one AppTest action (a whole script run)."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="1m", choices=("100k", "1m", "5m"))
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    db = loaded_store(args.size)
+    os.environ["PROCDIAG_DB"] = str(db)
+    os.environ.pop("PROCDIAG_VIEWER", None)
+
+    from streamlit.runtime import pages_manager
+    from streamlit.testing.v1 import AppTest, app_test
+
+    class NavigationPagesManager(pages_manager.PagesManager):
+        """As in tests/test_app_pages.py: AppTest otherwise takes pages/ for a legacy multipage app."""
+
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            pages_manager.PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = NavigationPagesManager
+
+    results: dict[str, list[float]] = {"first load": [], "filter change (new values)": [],
+                                       "filter change (seen values)": [], "switch page": [],
+                                       "language switch": []}
+    for _ in range(args.runs):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        results["first load"].append(timed(at.run))
+        assert not at.exception, at.exception
+        log_id = at.session_state["active_log"]
+        key = next(w.key for w in at.sidebar.multiselect if w.key.startswith(f"flt_attr_{log_id}_"))
+        options = at.sidebar.multiselect(key=key).options
+        for value in options[:2]:
+            at.sidebar.multiselect(key=key).set_value([value])
+            results["filter change (new values)"].append(timed(at.run))
+        at.sidebar.multiselect(key=key).set_value([options[0]])
+        results["filter change (seen values)"].append(timed(at.run))
+        results["switch page"].append(timed(at.switch_page("pages/import_log.py").run))
+        results["switch page"].append(timed(at.switch_page("pages/overview.py").run))
+        at.sidebar.radio(key="lang_choice").set_value("en")
+        results["language switch"].append(timed(at.run))
+        assert not at.exception, at.exception
+        from streamlit import cache_data
+
+        cache_data.clear()
+
+    lines = [f"\n## Dashboard responsiveness, {args.size} events (AppTest whole-script runs, {args.runs} rounds)\n",
+             "| action | median (s) | max (s) | target |", "|---|---:|---:|---|"]
+    for name, values in results.items():
+        target = "" if name == "first load" else "≤ 1 s"
+        verdict = "" if not target else (" PASS" if statistics.median(values) <= 1 else " FAIL")
+        lines.append(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} | {target}{verdict} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+if __name__ == "__main__":
+    main()
