@@ -456,17 +456,26 @@ def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | N
 
 
 def _case_level(cur, extras: list[str], kind: str) -> list[str]:
-    """Extra columns that hold one value per case (campaign type, region, budget)."""
-    if kind == "xes":
-        # XES says which attributes are the case's.
-        return [c for c in extras if c.startswith("case:")]
+    """Extra columns that hold one value per case (campaign type, region, budget).
+
+    Leaves CASE_VALUES: one row per case with each extra column's smallest value, from which the
+    case attributes are written without another pass over the events.
+    """
     if not extras:
         return []
-    counts = ", ".join(f"count(DISTINCT {quote_ident('x:' + c)}) AS {quote_ident(c)}" for c in extras)
-    maxima = ", ".join(f"max({quote_ident(c)})" for c in extras)
-    row = cur.execute(f"SELECT {maxima} FROM (SELECT {counts} FROM kept GROUP BY case_id)").fetchone()
-    # A column is the case's when it never varies within a case (and is not empty throughout).
-    return [c for c, most in zip(extras, row, strict=True) if most == 1]
+    mins = ", ".join(f"min({quote_ident('x:' + c)}) AS {quote_ident('min:' + c)}" for c in extras)
+    if kind == "xes":
+        # XES says which attributes are the case's.
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE case_values AS SELECT case_id, {mins} FROM kept GROUP BY case_id")
+        return [c for c in extras if c.startswith("case:")]
+    maxs = ", ".join(f"max({quote_ident('x:' + c)}) AS {quote_ident('max:' + c)}" for c in extras)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE case_values AS SELECT case_id, {mins}, {maxs} FROM kept GROUP BY case_id")
+    # A column is the case's when it never varies within a case and is not empty throughout.
+    checks = ", ".join(
+        f"bool_and(coalesce({quote_ident('min:' + c)} = {quote_ident('max:' + c)}, true)) "
+        f"AND count({quote_ident('min:' + c)}) > 0" for c in extras)
+    row = cur.execute(f"SELECT {checks} FROM case_values").fetchone()
+    return [c for c, constant in zip(extras, row, strict=True) if constant]
 
 
 def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) -> ImportResult:
@@ -511,22 +520,23 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
         cur.execute(
             f"""INSERT INTO events
             SELECT ?, case_id, activity, ts, start_ts, resource, department, row_no,
-                   row_number() OVER (PARTITION BY case_id ORDER BY coalesce(start_ts, ts), ts, row_no),
+                   row_number() OVER w, lead(activity) OVER w, lead(ts) OVER w,
                    {attrs_sql}
-            FROM kept""",
+            FROM kept
+            WINDOW w AS (PARTITION BY case_id ORDER BY coalesce(start_ts, ts), ts, row_no)""",
             [log_id, *params],
         )
         report(0.85, "cases")
         _write_cases(cur, log_id)
         if case_cols:
-            # One pass for all case attributes: one value per case and attribute, then unpivoted.
+            # All case attributes at once, from the per-case values _case_level kept.
             labels = [c.removeprefix("case:") if staged.kind == "xes" else c for c in case_cols]
-            aggs = ", ".join(f"min({quote_ident('x:' + c)}) AS {quote_ident('a:' + label)}"
-                             for c, label in zip(case_cols, labels, strict=True))
+            values = ", ".join(f"{quote_ident('min:' + c)} AS {quote_ident('a:' + label)}"
+                               for c, label in zip(case_cols, labels, strict=True))
             cur.execute(
                 f"""INSERT INTO case_attributes
                 SELECT ?, case_id, name[3:], value, try_cast(value AS DOUBLE) FROM (
-                    UNPIVOT (SELECT case_id, {aggs} FROM kept GROUP BY case_id)
+                    UNPIVOT (SELECT case_id, {values} FROM case_values)
                     ON COLUMNS('^a:') INTO NAME name VALUE value)""",
                 [log_id],
             )

@@ -81,27 +81,22 @@ class DFG:
 def dfg(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> DFG:
     """Directly-follows edges in canonical event order; duration = timestamp(b) - timestamp(a)."""
     events, params = kept_events_sql(log_id, flt)
+    # next_activity/next_ts were computed at import in canonical order; filters keep or drop whole cases.
     rows = con.execute(
-        f"""WITH pairs AS (
-               SELECT case_id, activity AS source, ts,
-                      lead(activity) OVER w AS target, lead(ts) OVER w AS next_ts
-               FROM ({events})
-               WINDOW w AS (PARTITION BY case_id ORDER BY pos))
-           SELECT source, target, count(*) AS frequency, count(DISTINCT case_id) AS cases,
-                  avg((epoch_us(next_ts) - epoch_us(ts)) / 1e6) AS mean_seconds,
-                  quantile_cont((epoch_us(next_ts) - epoch_us(ts)) / 1e6, 0.5) AS median_seconds
-           FROM pairs WHERE target IS NOT NULL
-           GROUP BY source, target ORDER BY frequency DESC, source, target""",
+        f"""SELECT activity, next_activity, count(*) AS frequency, count(DISTINCT case_id) AS cases,
+                  avg(d), quantile_cont(d, 0.5)
+           FROM (SELECT activity, next_activity, case_id, (epoch_us(next_ts) - epoch_us(ts)) / 1e6 AS d
+                 FROM ({events}) WHERE next_activity IS NOT NULL)
+           GROUP BY activity, next_activity ORDER BY frequency DESC, activity, next_activity""",
         params,
     ).fetchall()
-    starts = dict(con.execute(
-        f"SELECT activity, count(*) FROM ({events}) WHERE pos = 1 GROUP BY activity ORDER BY 2 DESC, 1",
-        params).fetchall())
-    cases, case_params = kept_cases_sql(log_id, flt)
-    finals = dict(con.execute(
-        f"""SELECT e.activity, count(*) FROM ({events}) e JOIN ({cases}) c ON e.case_id = c.case_id
-           WHERE e.pos = c.n_events GROUP BY e.activity ORDER BY 2 DESC, 1""",
-        params + case_params).fetchall())
+    # A case starts with its pos-1 event and ends with the event that has no next one.
+    ends = con.execute(
+        f"""SELECT activity, count(*) FILTER (WHERE pos = 1), count(*) FILTER (WHERE next_activity IS NULL)
+           FROM ({events}) WHERE pos = 1 OR next_activity IS NULL GROUP BY activity ORDER BY activity""",
+        params).fetchall()
+    starts = {a: int(n) for a, n, _ in sorted(ends, key=lambda r: -r[1]) if n}
+    finals = {a: int(n) for a, _, n in sorted(ends, key=lambda r: -r[2]) if n}
     return DFG([Edge(r[0], r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5])) for r in rows], starts, finals)
 
 

@@ -12,7 +12,10 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "procdiag.duckdb"
 
+SCHEMA_VERSION = 1
+
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS log_ids START 1;
 CREATE TABLE IF NOT EXISTS logs (
     log_id      INTEGER PRIMARY KEY,
@@ -37,6 +40,8 @@ CREATE TABLE IF NOT EXISTS events (
     department  VARCHAR,
     row_no      BIGINT NOT NULL,      -- row in the source file (header = row 1): the tie-breaker
     pos         INTEGER NOT NULL,     -- 1-based position in the case, in canonical event order
+    next_activity VARCHAR,            -- the directly following event's activity (NULL for the last)
+    next_ts     TIMESTAMP,            -- and its timestamp: the DFG is a GROUP BY, no window at query time
     attrs       MAP(VARCHAR, VARCHAR) -- other event-level columns
 );
 CREATE TABLE IF NOT EXISTS cases (
@@ -134,7 +139,24 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         con.execute(SCHEMA)
+        if not con.execute("SELECT count(*) FROM schema_version").fetchone()[0]:
+            con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+    _check_version(con, target)
     return con
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Refuse a database written by another version of the schema, instead of failing on some query later."""
+    try:
+        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    except duckdb.CatalogException:
+        row = (None,)
+    if row[0] != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(
+            f"The database {target} was written by another version of this tool (schema {row[0]}, expected "
+            f"{SCHEMA_VERSION}). Re-import the logs into a new file (--db / PROCDIAG_DB), or delete it."
+        )
 
 
 def _lock_holder(message: str) -> str:

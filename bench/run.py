@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import os
 import platform
 import subprocess
@@ -159,6 +160,15 @@ def checks(results: dict) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def code_version() -> str:
+    """The commit measured (+ a digest of analysis/*.py when it has uncommitted changes)."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "analysis"], capture_output=True, text=True).stdout.strip()
+    digest = hashlib.sha1(b"".join(p.read_bytes() for p in sorted((ROOT / "analysis").rglob("*.py")))).hexdigest()
+    return f"commit {head or 'unknown'}" + (f" + uncommitted changes in analysis/ ({digest[:8]})" if dirty else "")
+
+
 def machine() -> str:
     with open("/proc/meminfo") as f:
         ram_gb = int(f.readline().split()[1]) / 1024 ** 2
@@ -166,12 +176,12 @@ def machine() -> str:
             f"duckdb {version('duckdb')}, pm4py {version('pm4py')}, pandas {version('pandas')}")
 
 
-def report(results: dict, runs: int, argv: list[str]) -> str:
+def report(results: dict, runs: int, argv: list[str], code: str) -> str:
     """RESULTS.md as text (also what is printed)."""
     lines = [
         "# Benchmark results", "",
         f"Generated {datetime.datetime.now():%Y-%m-%d %H:%M} by `{' '.join(['bench/run.py', *argv])}`.",
-        "", f"Machine: {machine()}.", "",
+        "", f"Machine: {machine()}.", "", f"Code: {code}.", "",
         f"Each step is a whole process in a fresh interpreter: time = median wall time of {runs} run(s), "
         "peak = the largest ru_maxrss of the child over the runs. See bench/README.md.", "",
         "## Targets", "", "| check | value | target | result |", "|---|---:|---:|:---:|",
@@ -200,12 +210,14 @@ def main() -> None:
     args = parser.parse_args()
     sizes, runs = (["100k"], 1) if args.quick else ([s.strip().lower() for s in args.sizes.split(",")], args.runs)
     DATA.mkdir(exist_ok=True)
-    results = {}
+    code, results = code_version(), {}
     for label in sizes:
         csv, events = generate(label, parse_size(label))
         print(f"{label}: {events:,} events in {csv.name}", flush=True)
         results[label] = {"csv": csv, "events": events, "steps": bench_size(label, csv, runs)}
-    text = report(results, runs, sys.argv[1:])
+    if code_version() != code:
+        code += " — **the code changed during the run: these figures mix versions, rerun**"
+    text = report(results, runs, sys.argv[1:], code)
     print("\n" + text)
     (BENCH / "RESULTS.md").write_text(text, encoding="utf-8")
 

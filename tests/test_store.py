@@ -215,3 +215,13 @@ def test_variants_on_a_tiny_log(db, tiny_log):
         metrics.Variant(["A", "B", "B", "B", "C"], 1, 0.25, 21600.0, 21600.0),
     ]
     assert [v.activities for v in metrics.variants(db, log_id, top=1)] == [["A", "B", "C"]]
+
+
+def test_database_from_another_schema_version_is_refused_plainly(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE events (log_id INTEGER)")  # an older layout, without schema_version
+    with pytest.raises(store.StoreError, match="another version"):
+        store.connect(path)
