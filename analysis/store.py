@@ -138,8 +138,9 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         raise StoreError(f"Cannot open the database {target}: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
-        con.execute(SCHEMA)
-        if not con.execute("SELECT count(*) FROM schema_version").fetchone()[0]:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        if not tables:
+            con.execute(SCHEMA)
             con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
     _check_version(con, target)
     return con
@@ -150,7 +151,7 @@ def _check_version(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     try:
         row = con.execute("SELECT max(version) FROM schema_version").fetchone()
     except duckdb.CatalogException:
-        row = (None,)
+        row = (None,)  # tables from before the schema had a version
     if row[0] != SCHEMA_VERSION:
         con.close()
         raise StoreError(
