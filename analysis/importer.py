@@ -22,7 +22,8 @@ from analysis import readers, timestamps
 from analysis.store import StoreError, quote_ident, unique_log_name
 from analysis.texts import t
 
-PARSED = "parsed_rows"
+PARSED_T = "parsed_table"   # the parsed rows (TEMP table of the import's cursor)
+PARSED = "parsed_rows"      # the same with their row numbers (a view)
 MAX_ROWS_LISTED = 10
 MAX_EXAMPLES = 5
 PREVIEW_ROWS = 20
@@ -198,42 +199,54 @@ def _detect_formats(cur, columns: dict[str, str | None], options: ImportOptions)
 
 
 def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
-                  formats: dict[str, timestamps.ColumnFormat], options: ImportOptions) -> list[str]:
-    """Create PARSED: one row per staged row with typed fields and the raw text kept for the report.
+                  formats: dict[str, timestamps.ColumnFormat], options: ImportOptions) -> readers.Staged:
+    """Create PARSED from one pass over the whole file: typed fields, the raw text kept for the report.
 
-    Returns the names of the extra (unmapped) columns carried along.
+    Returns the Staged that was read in the end (another one when the encoding had to be guessed again).
     """
-    def text(role: str) -> str:
-        column = columns.get(role)
-        return f"NULLIF(trim({quote_ident(column)}), '')" if column else "NULL::VARCHAR"
-
-    mapped = {c for c in columns.values() if c}
-    extras = [c for c in staged.columns if c not in mapped]
-    extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in extras)
-    row_no, source = _row_numbers(cur, staged)
-    # Case ids are never trimmed to NULL-able values other than empty: 'NA' and 'null' are ids.
-    _create_parsed(cur, text, row_no, source, extra_sql, columns, formats)
+    _create_parsed(cur, staged, columns, formats)
+    staged.n_rows = cur.execute(f"SELECT count(*) FROM {PARSED_T}").fetchone()[0]
+    replacement = readers.finish(cur, staged)
+    if replacement is not None:
+        # Bytes far into the file were not UTF-8: read it again in the encoding found there.
+        staged.cleanup()
+        replacement.columns, replacement.path = staged.columns, staged.path
+        staged = replacement
+        _create_parsed(cur, staged, columns, formats)
+        staged.n_rows = cur.execute(f"SELECT count(*) FROM {PARSED_T}").fetchone()[0]
+        readers.finish(cur, staged)
+    _create_row_numbers(cur, staged)
     # The format sample may miss a rare format; look for one among the rows that did not parse.
     widened = False
     for role, raw, parsed in (("timestamp", "raw_ts", "ts"), ("start", "raw_start", "start_ts")):
         if role in formats and cur.execute(
-                f"SELECT count(*) FROM {PARSED} WHERE {raw} IS NOT NULL AND {parsed} IS NULL").fetchone()[0]:
-            wider = timestamps.extend_format(cur, PARSED, raw, parsed, formats[role])
+                f"SELECT count(*) FROM {PARSED_T} WHERE {raw} IS NOT NULL AND {parsed} IS NULL").fetchone()[0]:
+            wider = timestamps.extend_format(cur, PARSED_T, raw, parsed, formats[role])
             if wider is not None:
                 formats[role] = wider
                 widened = True
     if widened:
-        _create_parsed(cur, text, row_no, source, extra_sql, columns, formats)
-    # The raw text is no longer needed; free it before the write needs memory.
-    cur.execute(f"DROP TABLE {readers.RAW}")
+        _create_parsed(cur, staged, columns, formats)
+        readers.finish(cur, staged)
     if options.exclude_activities:
-        cur.execute(f"DELETE FROM {PARSED} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
-    return extras
+        cur.execute(f"DELETE FROM {PARSED_T} WHERE list_contains(?, activity)", [list(options.exclude_activities)])
+    return staged
 
 
-def _create_parsed(cur, text, row_no: str, source: str, extra_sql: str, columns: dict[str, str | None],
+def _extras(staged: readers.Staged, columns: dict[str, str | None]) -> list[str]:
+    """The columns no role uses: they become case or event attributes."""
+    mapped = {c for c in columns.values() if c}
+    return [c for c in staged.columns if c not in mapped]
+
+
+def _create_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
                    formats: dict[str, timestamps.ColumnFormat]) -> None:
-    """(Re)create PARSED with the current formats."""
+    """(Re)create PARSED_T with the current formats, reading the whole source once."""
+    def text(role: str) -> str:
+        column = columns.get(role)
+        # Empty means missing; 'NA', 'null' and 'None' are values (case ids among them).
+        return f"NULLIF(trim({quote_ident(column)}), '')" if column else "NULL::VARCHAR"
+
     params: list = []
     ts_sql, p = timestamps.parse_sql(formats["timestamp"], quote_ident(columns["timestamp"]))
     params += p
@@ -242,21 +255,21 @@ def _create_parsed(cur, text, row_no: str, source: str, extra_sql: str, columns:
         params += p
     else:
         start_sql = "NULL::TIMESTAMP"
+    extra_sql = "".join(f", {quote_ident(c)} AS {quote_ident('x:' + c)}" for c in _extras(staged, columns))
     cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {PARSED} AS
-        SELECT {row_no} AS row_no,
-               {text('case')} AS case_id, {text('activity')} AS activity,
+        f"""CREATE OR REPLACE TEMP TABLE {PARSED_T} AS
+        SELECT {text('case')} AS case_id, {text('activity')} AS activity,
                {text('timestamp')} AS raw_ts, {ts_sql} AS ts,
                {text('start')} AS raw_start, {start_sql} AS start_ts,
                {text('resource')} AS resource, {text('department')} AS department
                {extra_sql}
-        FROM {source}""",
-        params,
+        FROM {staged.source}""",
+        params + staged.params,
     )
 
 
-def _row_numbers(cur, staged: readers.Staged) -> tuple[str, str]:
-    """SQL for each staged row's number in the file, and the FROM clause it needs.
+def _create_row_numbers(cur, staged: readers.Staged) -> None:
+    """Create the view PARSED: PARSED_T with each row's number in the file (header = row 1).
 
     Rows the reader left out (malformed or empty) still have their number, so the rows after them
     must be shifted: the k-th kept row gets the k-th number that is not skipped. For skipped rows
@@ -265,14 +278,17 @@ def _row_numbers(cur, staged: readers.Staged) -> tuple[str, str]:
     """
     offset = int(staged.row_offset)
     if not staged.skipped:
-        return f"rowid + {offset}", readers.RAW
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {PARSED} AS SELECT rowid + {offset} AS row_no, * FROM {PARSED_T}")
+        return
     shift: dict[int, int] = {}
     for i, skipped in enumerate(staged.skipped, start=1):
         shift[skipped - offset - i + 1] = i
     cur.execute("CREATE OR REPLACE TEMP TABLE row_shift AS SELECT unnest(?::BIGINT[]) AS t, unnest(?::BIGINT[]) AS i",
                 [list(shift), list(shift.values())])
-    source = (f"(SELECT rowid AS k, * FROM {readers.RAW}) r ASOF LEFT JOIN row_shift s ON r.k >= s.t")
-    return f"r.k + {offset} + coalesce(s.i, 0)", source
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP VIEW {PARSED} AS
+        SELECT r.k + {offset} + coalesce(s.i, 0) AS row_no, r.* EXCLUDE (k)
+        FROM (SELECT rowid AS k, * FROM {PARSED_T}) r ASOF LEFT JOIN row_shift s ON r.k >= s.t""")
 
 
 def _problem_rows(cur, where: str, params: list | None = None, example: str | None = None) -> tuple[int, list[int], list[str]]:
@@ -336,27 +352,29 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
         problem_code = "bad_timestamp" if code == "bad_start" else code
         problems.append(Problem(problem_code, severity, count, rows, examples, {"column": column}))
     valid = VALID
-    # Duplicates and ties: a cheap aggregate first, the row-listing window only when there are any.
-    n_dup, n_tie = cur.execute(
-        f"""SELECT (SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {PARSED} WHERE {valid}
-                    GROUP BY case_id, activity, ts, start_ts, resource, department HAVING n > 1)),
-                   (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {PARSED} WHERE {valid}
-                    GROUP BY case_id, coalesce(start_ts, ts), ts HAVING n > 1))""").fetchone()
-    if n_dup:
+    # Duplicates and ties: a cheap hashed count first (no collision can hide one), the exact
+    # row-listing window only when it finds any.
+    maybe_dup, maybe_tie = cur.execute(
+        f"""SELECT count(*) - count(DISTINCT hash(case_id, activity, ts, start_ts, resource, department)),
+                   count(*) - count(DISTINCT hash(case_id, coalesce(start_ts, ts), ts))
+            FROM {PARSED_T} WHERE {valid}""").fetchone()
+    if maybe_dup:
         count, rows, _ = _problem_rows(
             cur, f"row_no IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)")
-        problems.append(Problem("duplicates", "warning", count, rows))
+        if count:
+            problems.append(Problem("duplicates", "warning", count, rows))
     single = cur.execute(
         f"SELECT count(*), list(case_id ORDER BY case_id)[:{MAX_EXAMPLES}] FROM "
         f"(SELECT case_id FROM {PARSED} WHERE {valid} GROUP BY case_id HAVING count(*) = 1)").fetchone()
     if single[0]:
         problems.append(Problem("single_event_cases", "warning", int(single[0]), examples=list(single[1])))
-    if n_tie:
+    if maybe_tie:
         count, rows, examples = _problem_rows(
             cur, f"""row_no IN (SELECT row_no FROM (SELECT row_no, count(*) OVER (PARTITION BY case_id,
                  coalesce(start_ts, ts), ts) AS n FROM {PARSED} WHERE {valid}) WHERE n > 1)""",
             example="case_id || ': ' || activity || ' @ ' || strftime(ts, '%Y-%m-%d %H:%M:%S')")
-        problems.append(Problem("ties", "warning", count, rows, examples))
+        if count:
+            problems.append(Problem("ties", "warning", count, rows, examples))
     for fmt in formats.values():
         if fmt.day_first_source == "assumed":
             example = next((s.examples[0] for s in fmt.shapes if s.kind == "strptime"), "")
@@ -390,8 +408,17 @@ def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None
         staged = readers.stage(cur, path)
     except readers.ReadError as exc:
         raise ImportFailed([Problem("read_error", "error", 0, params={"detail": str(exc)})]) from None
-    if staged.n_rows == 0:
+    if not cur.execute(f"SELECT count(*) FROM {readers.RAW}").fetchone()[0]:
+        staged.cleanup()
         raise ImportFailed([Problem("no_rows", "error", 0)])
+    try:
+        return _prepare_staged(cur, staged, options, report)
+    finally:
+        staged.cleanup()
+
+
+def _prepare_staged(cur, staged: readers.Staged, options: ImportOptions, report: Progress) -> Prepared:
+    """Map, parse and validate a staged file."""
     report(0.35, "map")
     # Plain rows, not a DataFrame: the CLI's import should not pay for importing pandas.
     result = cur.execute(f"SELECT * FROM {readers.RAW} LIMIT {PREVIEW_ROWS}")
@@ -408,10 +435,11 @@ def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None
         columns["start"] = None
         formats.pop("start")
     report(0.5, "parse")
-    extras = _build_parsed(cur, staged, columns, formats, options)
+    staged = _build_parsed(cur, staged, columns, formats, options)
     report(0.65, "validate")
     problems += _validate(cur, staged, columns, formats, options)
-    return Prepared(staged, proposed, columns, formats, extras, problems, parsed=True, preview=preview)
+    return Prepared(staged, proposed, columns, formats, _extras(staged, columns), problems, parsed=True,
+                    preview=preview)
 
 
 def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None) -> Inspection:
@@ -513,6 +541,8 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
          "params": p.params} for p in problems
     ]
     dropped = staged.n_rows - n_kept + staged.n_rejects
+    # Rows are ordered by the window below; the insert itself may run in parallel, in any order.
+    cur.execute("SET preserve_insertion_order = false")
     cur.execute("BEGIN TRANSACTION")
     try:
         name = unique_log_name(cur, name)
@@ -528,17 +558,14 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
         )
         report(0.85, "cases")
         _write_cases(cur, log_id)
-        if case_cols:
-            # All case attributes at once, from the per-case values _case_level kept.
-            labels = [c.removeprefix("case:") if staged.kind == "xes" else c for c in case_cols]
-            values = ", ".join(f"{quote_ident('min:' + c)} AS {quote_ident('a:' + label)}"
-                               for c, label in zip(case_cols, labels, strict=True))
+        for column in case_cols:
+            # From the per-case values _case_level kept: no further pass over the events.
+            label = column.removeprefix("case:") if staged.kind == "xes" else column
             cur.execute(
                 f"""INSERT INTO case_attributes
-                SELECT ?, case_id, name[3:], value, try_cast(value AS DOUBLE) FROM (
-                    UNPIVOT (SELECT case_id, {values} FROM case_values)
-                    ON COLUMNS('^a:') INTO NAME name VALUE value)""",
-                [log_id],
+                SELECT ?, case_id, ?, v, try_cast(v AS DOUBLE)
+                FROM (SELECT case_id, {quote_ident('min:' + column)} AS v FROM case_values) WHERE v IS NOT NULL""",
+                [log_id, label],
             )
         n_cases, has_start = cur.execute(
             "SELECT count(*), (SELECT count(start_ts) > 0 FROM kept) FROM cases WHERE log_id = ?", [log_id]).fetchone()

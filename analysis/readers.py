@@ -1,4 +1,4 @@
-"""Readers: any supported file into one all-text staging table, without per-row Python for CSV and Parquet."""
+"""Readers: any supported file as all-text rows in file order, without per-row Python for CSV and Parquet."""
 
 from __future__ import annotations
 
@@ -12,22 +12,36 @@ import duckdb
 from analysis import sniff
 from analysis.store import quote_ident
 
-RAW = "raw_rows"  # the staging table, a TEMP table of the import's own cursor
+RAW = "raw_rows"       # the first SAMPLE_ROWS rows as a TEMP table: detection and preview read only these
+SAMPLE_ROWS = 20_000
 
 
 @dataclass
 class Staged:
-    """What a reader put into the staging table, and what it found on the way."""
+    """A readable file: a sample of its rows in RAW, and a FROM clause that reads all of them once.
+
+    Every column is text. `source` returns rows in file order, so a table created from it has
+    rowids in file order; the row number is rowid + row_offset, shifted past `skipped` rows.
+    """
 
     kind: str                      # csv | xlsx | parquet | xes
     columns: list[str]
-    n_rows: int
+    source: str                    # FROM clause over every row (its ? parameters in `params`)
+    params: list
     row_offset: int                # row_no = rowid + row_offset (the header is row 1)
     encoding: str = ""
     delimiter: str = ""
+    n_rows: int = 0                # rows read by the full pass (set by the importer)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, error, text), first few
     n_rejects: int = 0             # malformed rows left out by the reader
-    skipped: list[int] = field(default_factory=list)  # row numbers not in RAW (malformed or empty rows)
+    skipped: list[int] = field(default_factory=list)  # row numbers not read (malformed or empty rows)
+    temp_files: list[Path] = field(default_factory=list)
+    path: Path | None = None
+
+    def cleanup(self) -> None:
+        """Remove temporary copies made for reading."""
+        for temp in self.temp_files:
+            temp.unlink(missing_ok=True)
 
 
 class ReadError(Exception):
@@ -54,7 +68,7 @@ def file_kind(path: str | os.PathLike) -> str:
 
 
 def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
-    """Read `path` into the TEMP table RAW (every column VARCHAR, rows in file order)."""
+    """Sample `path` into the TEMP table RAW and return how to read all of it (every column VARCHAR)."""
     path = Path(path)
     if not path.exists():
         raise ReadError(f"No such file: {path}")
@@ -63,74 +77,79 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
     kind = file_kind(path)
     cur.execute(f"DROP TABLE IF EXISTS {RAW}")
     try:
-        if kind == "csv":
-            return _stage_csv(cur, path)
-        if kind == "parquet":
-            return _stage_parquet(cur, path)
-        if kind == "xlsx":
-            return _stage_xlsx(cur, path)
-        return _stage_xes(cur, path)
+        staged = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx, "xes": _stage_xes}[kind](cur, path)
+        try:
+            cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM {staged.source} LIMIT {SAMPLE_ROWS}",
+                        staged.params)
+        except duckdb.Error:
+            staged.cleanup()
+            raise
     except ReadError:
         raise
     except (duckdb.Error, OSError, ValueError, UnicodeDecodeError) as exc:
         raise ReadError(str(exc).splitlines()[0]) from None
-
-
-def _stage_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
-    """CSV/TSV (optionally gzipped, any supported encoding) through DuckDB's reader."""
-    dialect = sniff.sniff(path)
-    _read_csv(cur, path, dialect)
-    bad_bytes = cur.execute(
-        "SELECT min(byte_position) FROM reject_errors WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
-    if bad_bytes is not None and dialect.encoding in ("utf-8", "utf-8-sig"):
-        # The first megabyte looked like UTF-8 but later bytes are not: guess again from the bytes there.
-        sample = sniff.read_around(path, int(bad_bytes))
-        dialect = sniff.TextDialect(sniff.detect_encoding(sample, utf8_possible=False), dialect.delimiter,
-                                    dialect.compressed)
-        cur.execute(f"DROP TABLE IF EXISTS {RAW}")
+    staged.columns = [d[0] for d in cur.execute(f"SELECT * FROM {RAW} LIMIT 0").description]
+    staged.path = path
+    if kind == "csv":
+        # The sample's rejects are found again by the full pass.
         cur.execute("DELETE FROM reject_errors")
         cur.execute("DELETE FROM reject_scans")
-        _read_csv(cur, path, dialect)
-    columns = [d[0] for d in cur.execute(f"SELECT * FROM {RAW} LIMIT 0").description]
+    return staged
+
+
+def finish(cur: duckdb.DuckDBPyConnection, staged: Staged) -> Staged | None:
+    """After the full pass over `staged.source`: record malformed and empty rows.
+
+    Returns a replacement Staged when the pass met bytes that are not UTF-8 although the first
+    megabyte was: the file must then be read again in the encoding found where those bytes are.
+    """
+    if staged.kind != "csv":
+        return None
+    bad_bytes = cur.execute(
+        "SELECT min(byte_position) FROM reject_errors WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    if bad_bytes is not None and staged.encoding in ("utf-8", "utf-8-sig"):
+        sample = sniff.read_around(staged.path, int(bad_bytes))
+        dialect = sniff.TextDialect(sniff.detect_encoding(sample, utf8_possible=False), staged.delimiter,
+                                    sniff.is_gzip(staged.path))
+        cur.execute("DELETE FROM reject_errors")
+        cur.execute("DELETE FROM reject_scans")
+        return _csv_source(staged.path, dialect)
     # DuckDB lists a row once per surplus field; a row is one problem.
     rejects = cur.execute(
         "SELECT line, min(error_type), left(min(csv_line), 200) FROM reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
-    n_rows = cur.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
-    blanks = sniff.blank_records(path) if dialect.encoding in ("utf-8", "utf-8-sig") else []
-    skipped = sorted({int(r[0]) for r in rejects} | set(blanks))
-    return Staged("csv", columns, n_rows, 2, dialect.encoding, dialect.delimiter,
-                  [(int(r[0]), str(r[1]), str(r[2])) for r in rejects[:10]], len(rejects), skipped)
+    blanks = []
+    if staged.encoding in ("utf-8", "utf-8-sig"):
+        blanks = sniff.blank_records(staged.path, expected_lines=1 + staged.n_rows + len(rejects))
+    staged.rejects = [(int(r[0]), str(r[1]), str(r[2])) for r in rejects[:10]]
+    staged.n_rejects = len(rejects)
+    staged.skipped = sorted({int(r[0]) for r in rejects} | set(blanks))
+    return None
 
 
-def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path, dialect: sniff.TextDialect) -> None:
-    """Create RAW from a delimited file, transcoding it first when DuckDB cannot read its encoding."""
+def _stage_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+    """CSV/TSV (optionally gzipped, any supported encoding) through DuckDB's reader."""
+    return _csv_source(path, sniff.sniff(path))
+
+
+def _csv_source(path: Path, dialect: sniff.TextDialect) -> Staged:
+    """How DuckDB reads a delimited file, transcoded first when DuckDB cannot read its encoding."""
     copy = sniff.utf8_copy(path, dialect)
-    source = copy or path
     compression = "gzip" if dialect.compressed and copy is None else "none"
-    try:
-        # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
-        # timestamps are parsed by our own detection, which reports the rows that fail.
-        cur.execute(
-            f"CREATE TEMP TABLE {RAW} AS SELECT * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', "
-            "header = true, all_varchar = true, skip = 0, comment = '', store_rejects = true, "
-            "max_line_size = 10000000, null_padding = false, compression = ?)",
-            [str(source), dialect.delimiter, compression],
-        )
-    except duckdb.Error as exc:
-        raise ReadError(str(exc).splitlines()[0]) from None
-    finally:
-        if copy:
-            copy.unlink(missing_ok=True)
+    # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
+    # timestamps are parsed by our own detection, which reports the rows that fail.
+    source = ("read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, all_varchar = true, "
+              "skip = 0, comment = '', store_rejects = true, max_line_size = 10000000, null_padding = false, "
+              "compression = ?)")
+    return Staged("csv", [], source, [str(copy or path), dialect.delimiter, compression], 2,
+                  dialect.encoding, dialect.delimiter, temp_files=[copy] if copy else [], path=path)
 
 
 def _stage_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     """Parquet through DuckDB; typed columns become text so one pipeline handles every source."""
     columns = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT {select} FROM read_parquet(?)", [str(path)])
-    n_rows = cur.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
-    return Staged("parquet", columns, n_rows, 1)
+    return Staged("parquet", columns, f"(SELECT {select} FROM read_parquet(?))", [str(path)], 1)
 
 
 def _cell_text(value) -> str | None:
@@ -173,14 +192,12 @@ def _stage_xlsx(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         book.close()
     table = pa.table({n: pa.array(col, pa.string()) for n, col in zip(names, data, strict=True)})
     cur.register("xlsx_src", table)
-    cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM xlsx_src")
-    cur.unregister("xlsx_src")
     # Empty rows at the end of a sheet are not rows; empty rows between rows keep the numbering honest.
     last = 1 + table.num_rows + len(skipped)
     while skipped and skipped[-1] == last:
         skipped.pop()
         last -= 1
-    return Staged("xlsx", names, table.num_rows, 2, skipped=skipped)
+    return Staged("xlsx", names, "xlsx_src", [], 2, skipped=skipped)
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -205,6 +222,4 @@ def _stage_xes(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     if table.num_rows == 0:
         raise ReadError("The XES file holds no events.")
     cur.register("xes_src", table)
-    cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM xes_src")
-    cur.unregister("xes_src")
-    return Staged("xes", list(table.column_names), table.num_rows, 1)
+    return Staged("xes", list(table.column_names), "xes_src", [], 1)
