@@ -245,7 +245,7 @@ def _create_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
     def text(role: str) -> str:
         column = columns.get(role)
         # Empty means missing; 'NA', 'null' and 'None' are values (case ids among them).
-        return f"NULLIF(trim({quote_ident(column)}), '')" if column else "NULL::VARCHAR"
+        return f"NULLIF({timestamps.trimmed(quote_ident(column))}, '')" if column else "NULL::VARCHAR"
 
     params: list = []
     ts_sql, p = timestamps.parse_sql(formats["timestamp"], quote_ident(columns["timestamp"]))
@@ -541,21 +541,26 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
          "params": p.params} for p in problems
     ]
     dropped = staged.n_rows - n_kept + staged.n_rejects
-    # Rows are ordered by the window below; the insert itself may run in parallel, in any order.
-    cur.execute("SET preserve_insertion_order = false")
+    # The events in canonical order with their position and successor, as a TEMP table: the case
+    # facts are read from it, not from the events table inside the transaction (reading rows just
+    # written there made DuckDB's commit rewrite them).
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ordered AS
+        SELECT case_id, activity, ts, start_ts, resource, department, row_no,
+               row_number() OVER w AS pos, lead(activity) OVER w AS next_activity, lead(ts) OVER w AS next_ts,
+               {attrs_sql} AS attrs
+        FROM kept
+        WINDOW w AS (PARTITION BY case_id ORDER BY coalesce(start_ts, ts), ts, row_no)""",
+        params,
+    )
+    _case_facts(cur)
+    n_cases, has_start = cur.execute(
+        "SELECT (SELECT count(*) FROM case_facts), (SELECT count(start_ts) > 0 FROM kept)").fetchone()
     cur.execute("BEGIN TRANSACTION")
     try:
         name = unique_log_name(cur, name)
         log_id = cur.execute("SELECT nextval('log_ids')").fetchone()[0]
-        cur.execute(
-            f"""INSERT INTO events
-            SELECT ?, case_id, activity, ts, start_ts, resource, department, row_no,
-                   row_number() OVER w, lead(activity) OVER w, lead(ts) OVER w,
-                   {attrs_sql}
-            FROM kept
-            WINDOW w AS (PARTITION BY case_id ORDER BY coalesce(start_ts, ts), ts, row_no)""",
-            [log_id, *params],
-        )
+        cur.execute("INSERT INTO events SELECT ?, * FROM ordered", [log_id])
         report(0.85, "cases")
         _write_cases(cur, log_id)
         for column in case_cols:
@@ -567,8 +572,6 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
                 FROM (SELECT case_id, {quote_ident('min:' + column)} AS v FROM case_values) WHERE v IS NOT NULL""",
                 [log_id, label],
             )
-        n_cases, has_start = cur.execute(
-            "SELECT count(*), (SELECT count(start_ts) > 0 FROM kept) FROM cases WHERE log_id = ?", [log_id]).fetchone()
         cur.execute(
             "INSERT INTO logs VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, NULL)",
             [log_id, name, str(path), json.dumps(mapping_record, ensure_ascii=False),
@@ -582,26 +585,41 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     return ImportResult(int(log_id), name, int(n_cases), int(n_kept), int(dropped), bool(has_start), problems)
 
 
-def _write_cases(cur, log_id: int) -> None:
-    """Per-case facts and variants, computed once at import so later queries stay fast."""
+def _case_facts(cur) -> None:
+    """Per-case facts and variant ids from the ordered events (TEMP tables), before the write transaction.
+
+    A case's variant is keyed by xor-ing hash(activity, position) over its events and its length:
+    one hash aggregate instead of sorting every case's activities into a list. Only one case per
+    variant then has its activity list built. (Two different sequences share a 64-bit key with
+    negligible probability; the pm4py cross-checks compare every variant on the real logs.)
+    """
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE case_facts AS
         SELECT case_id, min(coalesce(start_ts, ts)) AS s, max(ts) AS e, count(*) AS n,
-               list(activity ORDER BY pos) AS seq, min(row_no) AS first_row
-        FROM events WHERE log_id = ? GROUP BY case_id""",
-        [log_id],
+               bit_xor(hash(activity, pos)) AS vkey, min(row_no) AS first_row
+        FROM ordered GROUP BY case_id"""
     )
     # Variant 1 is the most frequent; ties go to the variant seen first in the file.
     cur.execute(
-        """CREATE OR REPLACE TEMP TABLE variant_ids AS
-        SELECT seq, count(*) AS n_cases,
+        """CREATE OR REPLACE TEMP TABLE variant_keys AS
+        SELECT vkey, n, count(*) AS n_cases, arg_min(case_id, first_row) AS example_case,
                row_number() OVER (ORDER BY count(*) DESC, min(first_row)) AS variant_id
-        FROM case_facts GROUP BY seq"""
+        FROM case_facts GROUP BY vkey, n"""
     )
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE variant_ids AS
+        SELECT k.variant_id, k.vkey, k.n, k.n_cases, list(o.activity ORDER BY o.pos) AS seq
+        FROM variant_keys k JOIN ordered o ON o.case_id = k.example_case
+        GROUP BY k.variant_id, k.vkey, k.n, k.n_cases"""
+    )
+
+
+def _write_cases(cur, log_id: int) -> None:
+    """Write the per-case facts and variants _case_facts computed."""
     cur.execute("INSERT INTO variants SELECT ?, variant_id, seq, n_cases FROM variant_ids", [log_id])
     cur.execute(
         """INSERT INTO cases
         SELECT ?, f.case_id, f.s, f.e, (epoch_us(f.e) - epoch_us(f.s)) / 1e6, f.n, v.variant_id
-        FROM case_facts f JOIN variant_ids v USING (seq)""",
+        FROM case_facts f JOIN variant_ids v USING (vkey, n)""",
         [log_id],
     )

@@ -13,7 +13,7 @@ from analysis import sniff
 from analysis.store import quote_ident
 
 RAW = "raw_rows"       # the first SAMPLE_ROWS rows as a TEMP table: detection and preview read only these
-SAMPLE_ROWS = 20_000
+SAMPLE_ROWS = 10_000
 
 
 @dataclass

@@ -8,6 +8,7 @@ Python, and every row that no format fits is counted and reported.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -63,7 +64,10 @@ def _candidates() -> dict[str, list[str]]:
     return by_shape
 
 
-CANDIDATES = _candidates()
+@functools.cache
+def candidates() -> dict[str, list[str]]:
+    """The candidate formats by shape, built on first use (not at import: the CLI starts faster)."""
+    return _candidates()
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,6 @@ class ColumnFormat:
         return "; ".join(parts) if parts else "not recognised"
 
 
-SAMPLE_ROWS = 20_000
-
-
 def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> list[tuple[str, int, list[str]]]:
     """(shape, rows, examples) of the non-empty values of `column` in the FROM clause `source`, most frequent first."""
     col = quote_ident(column)
@@ -126,11 +127,11 @@ def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> 
 
 
 def _sample(table: str, column: str) -> str:
-    """A FROM clause with the first rows of a column: detection never reads a million rows.
+    """A FROM clause over a column of `table` (the importer passes its sample of the first rows).
 
     Shapes the first rows do not show are found later among the rows that did not parse (extend_format).
     """
-    return f"(SELECT {quote_ident(column)} FROM {quote_ident(table)} LIMIT {SAMPLE_ROWS})"
+    return f"(SELECT {quote_ident(column)} FROM {quote_ident(table)})"
 
 
 def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int, int]:
@@ -157,13 +158,18 @@ def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[st
     return [r[0] for r in rows]
 
 
+def trimmed(col: str) -> str:
+    """SQL for `col` without surrounding spaces, allocating a new string only when there are some."""
+    return f"(CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}) ELSE {col} END)"
+
+
 def _parse_expr(kind: str, fmt: str, col: str) -> tuple[str, list]:
     """SQL turning the text in `col` into a UTC TIMESTAMP (NULL when it does not parse).
 
     Naive values stay as written (no time-zone arithmetic, which is also faster); values with an
     offset go through TIMESTAMPTZ, and the session time zone is UTC, so they become UTC instants.
     """
-    v = f"trim({col})"
+    v = trimmed(col)
     if kind == "iso":
         return f"try_cast({v} AS TIMESTAMPTZ)::TIMESTAMP", []
     if kind == "strptime" and "%z" in fmt:
@@ -206,7 +212,7 @@ def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced
         kind = _numeric_kind(examples)
         if kind:
             return kind, ""
-    formats = CANDIDATES.get(shape, [])
+    formats = candidates().get(shape, [])
     if day_first is not None:
         unwanted = MONTH_FIRST if day_first else DAY_FIRST
         formats = [f for f in formats if not any(f.startswith(u) for u in unwanted)]
