@@ -588,15 +588,17 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
 def _case_facts(cur) -> None:
     """Per-case facts and variant ids from the ordered events (TEMP tables), before the write transaction.
 
-    A case's variant is keyed by xor-ing hash(activity, position) over its events and its length:
-    one hash aggregate instead of sorting every case's activities into a list. Only one case per
+    A case's variant is keyed by xor-ing a hash of (activity, position) over its events, and its
+    length. The pair's hash must mix non-linearly (DuckDB's hash(a, b) xor-combines, which would
+    make the key ignore the order), hence hash(xor(hash(activity), pos)).
+    One hash aggregate instead of sorting every case's activities into a list; only one case per
     variant then has its activity list built. (Two different sequences share a 64-bit key with
     negligible probability; the pm4py cross-checks compare every variant on the real logs.)
     """
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE case_facts AS
         SELECT case_id, min(coalesce(start_ts, ts)) AS s, max(ts) AS e, count(*) AS n,
-               bit_xor(hash(activity, pos)) AS vkey, min(row_no) AS first_row
+               bit_xor(hash(xor(hash(activity), pos::UBIGINT))) AS vkey, min(row_no) AS first_row
         FROM ordered GROUP BY case_id"""
     )
     # Variant 1 is the most frequent; ties go to the variant seen first in the file.

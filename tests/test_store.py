@@ -225,3 +225,17 @@ def test_database_from_another_schema_version_is_refused_plainly(tmp_path):
         con.execute("CREATE TABLE events (log_id INTEGER)")  # an older layout, without schema_version
     with pytest.raises(store.StoreError, match="another version"):
         store.connect(path)
+
+
+def test_variants_depend_on_order_not_only_on_the_activities(tmp_path):
+    # Same multiset of activities in different orders: four variants, counted by hand.
+    rows = ["case,activity,timestamp"]
+    sequences = {"c1": "ABA", "c2": "BAA", "c3": "AAB", "c4": "ABA", "c5": "AB", "c6": "BA"}
+    for case, seq in sequences.items():
+        rows += [f"{case},{a},2024-03-0{i + 1} 09:00" for i, a in enumerate(seq)]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with store.connect(tmp_path / "v.duckdb") as con:
+        result = importer.import_file(con, path)
+        found = {tuple(v.activities): v.cases for v in metrics.variants(con, result.log_id)}
+    assert found == {("A", "B", "A"): 2, ("B", "A", "A"): 1, ("A", "A", "B"): 1, ("A", "B"): 1, ("B", "A"): 1}
