@@ -26,9 +26,10 @@ test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
-## make bench: generate 100k/1M/5M-event logs and compare with pm4py (writes bench/RESULTS.md)
+## make bench: generate 100k/1M/5M-event logs, compare with pm4py, time the dashboard (bench/RESULTS.md)
 bench: $(VENV)/.dev-installed
 	$(PY) bench/run.py
+	$(PY) bench/app_bench.py
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

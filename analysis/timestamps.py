@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import duckdb
 
 from analysis.store import quote_ident
+from analysis.texts import t
 
 # The shape of a value, as SQL and as Python, kept identical.
 SHAPE_SQL = "regexp_replace(regexp_replace(trim({col}), '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g')"
@@ -83,10 +84,12 @@ class ShapeFormat:
 
     @property
     def label(self) -> str:
-        """What a user reads: the format in strptime notation or the kind's name."""
-        names = {"iso": "ISO 8601", "epoch_s": "Unix seconds", "epoch_ms": "Unix milliseconds",
-                 "excel": "Excel serial date", "unknown": "not recognised"}
-        return self.fmt if self.kind == "strptime" else names[self.kind]
+        """The format in English (strptime notation, or the kind's name)."""
+        return self.describe("en")
+
+    def describe(self, lang: str = "en") -> str:
+        """What a user reads: the format in strptime notation or the kind's name, in `lang`."""
+        return self.fmt if self.kind == "strptime" else t(f"fmt.{self.kind}", lang)
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,20 @@ class ColumnFormat:
 
     @property
     def label(self) -> str:
-        """A one-line description, most frequent format first."""
+        """A one-line description in English."""
+        return self.describe("en")
+
+    def describe(self, lang: str = "en") -> str:
+        """A one-line description in `lang`: the formats, most frequent first, and the day/month order."""
         known = [s for s in self.shapes if s.kind != "unknown"]
         total = sum(s.rows for s in self.shapes) or 1
-        parts = [f"{s.label} ({s.rows / total:.0%})" if len(known) > 1 else s.label for s in known[:4]]
-        return "; ".join(parts) if parts else "not recognised"
+        parts = [f"{s.describe(lang)} ({s.rows / total:.0%})" if len(known) > 1 else s.describe(lang)
+                 for s in known[:4]]
+        text = "; ".join(parts) if parts else t("fmt.unknown", lang)
+        if self.day_first is not None:
+            order = "dayfirst" if self.day_first else "monthfirst"
+            text += " · " + t(f"fmt.{order}_{self.day_first_source or 'values'}", lang)
+        return text
 
 
 def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> list[tuple[str, int, list[str]]]:

@@ -147,7 +147,7 @@ if path is not None:
     st.subheader(tr("im.formats"))
     st.text_input(tr("im.format_override"), key="im_format", help=tr("im.format_help"))
     for role, fmt in ins.formats.items():
-        st.markdown(tr("im.format_of", role=tr(f"role.{role}"), label=fmt.label))
+        st.markdown(tr("im.format_of", role=tr(f"role.{role}"), label=fmt.describe(common.lang())))
         examples = [(raw, parsed) for s in fmt.shapes for raw, parsed in zip(s.examples, s.parsed, strict=True)][:6]
         st.dataframe(pd.DataFrame(examples, columns=[tr("im.raw"), tr("im.parsed")]), hide_index=True,
                      key=f"im_examples_{role}")
@@ -173,7 +173,7 @@ if path is not None:
             with common._fresh() as cur:
                 result = importer.import_file(
                     cur, path, options_from_widgets(ins.columns),
-                    progress=lambda f, stage: bar.progress(f, text=tr("im.progress", stage=stage)))
+                    progress=lambda f, stage: bar.progress(f, text=tr("im.progress", stage=tr(f"stage.{stage}"))))
         except importer.ImportFailed as exc:
             st.error(tr("import.failed"))
             st.dataframe(report_table(exc.problems), hide_index=True, key="im_report_after")
