@@ -352,12 +352,14 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
         problem_code = "bad_timestamp" if code == "bad_start" else code
         problems.append(Problem(problem_code, severity, count, rows, examples, {"column": column}))
     valid = VALID
-    # Duplicates and ties: a cheap hashed count first (no collision can hide one), the exact
-    # row-listing window only when it finds any.
-    maybe_dup, maybe_tie = cur.execute(
-        f"""SELECT count(*) - count(DISTINCT hash(case_id, activity, ts, start_ts, resource, department)),
-                   count(*) - count(DISTINCT hash(case_id, coalesce(start_ts, ts), ts))
-            FROM {PARSED_T} WHERE {valid}""").fetchone()
+    # Ties first, by a cheap hashed count (no collision can hide one). A duplicate is also a tie
+    # (same case and timestamps), so only a log with ties is searched for duplicates.
+    maybe_tie = cur.execute(
+        f"SELECT count(*) - count(DISTINCT hash(case_id, coalesce(start_ts, ts), ts)) FROM {PARSED_T} WHERE {valid}"
+    ).fetchone()[0]
+    maybe_dup = maybe_tie and cur.execute(
+        f"SELECT count(*) - count(DISTINCT hash(case_id, activity, ts, start_ts, resource, department)) "
+        f"FROM {PARSED_T} WHERE {valid}").fetchone()[0]
     if maybe_dup:
         count, rows, _ = _problem_rows(
             cur, f"row_no IN (SELECT row_no FROM (SELECT row_no, {DUPLICATE} AS dup FROM {PARSED} WHERE {valid}) WHERE dup)")

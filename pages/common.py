@@ -57,8 +57,8 @@ def data_changed() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def logs(_version: int, db: str) -> list:
-    """The log catalogue."""
+def logs(version: int, db: str) -> list:
+    """The log catalogue (`version` and `db` are the cache key)."""
     with _fresh() as cur:
         return store.list_logs(cur)
 
