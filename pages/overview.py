@@ -61,7 +61,7 @@ if attributes:
     fig = go.Figure()
     for _, s in stats.iterrows():
         fig.add_trace(go.Box(
-            name=str(s["value"]), q1=[s["q1"] / 86400], median=[s["median"] / 86400], q3=[s["q3"] / 86400],
+            name=str(s["value"]), x=[str(s["value"])], q1=[s["q1"] / 86400], median=[s["median"] / 86400], q3=[s["q3"] / 86400],
             lowerfence=[s["lower_fence"] / 86400], upperfence=[s["upper_fence"] / 86400],
             hoverinfo="y+name", showlegend=False,
         ))

@@ -137,6 +137,8 @@ def test_overview_box_plot_follows_attribute_choice(app):
     spec = chart_spec(app, "ov_box")
     assert region in spec["layout"]["title"]["text"]
     regions = {trace["name"] for trace in spec["data"]}
+    # Each box stands at its own category (without x they all pile up at 0).
+    assert all(trace["x"] == [trace["name"]] for trace in spec["data"])
     frame = sample.generate_sample(defaults.SAMPLE_CASES, defaults.SAMPLE_SEED, "zh")
     assert regions == set(frame[region].unique())
 
