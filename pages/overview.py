@@ -11,6 +11,8 @@ from pages.common import format_duration, tr
 
 log_id = common.active_log()
 st.title(tr("ov.title"))
+if message := st.session_state.pop("im_done", None):
+    st.success(message)  # the Import page sent the user here
 if log_id is None:
     st.info(tr("side.no_logs"))
     st.stop()

@@ -177,6 +177,7 @@ def test_import_page_imports_gbk_file_with_proposed_mapping(scratch_app, tmp_pat
     at.button(key="im_go").click().run()
     assert not at.exception
     assert at.title[0].value == "总览"  # landed on the Overview of the new log
+    assert at.success[0].value == "已导入“GBK campaigns”：2 个案例，5 个事件。"
     assert metric(at, "案例数") == "2"
     assert metric(at, "事件数") == "5"
     with store.connect() as con:
