@@ -57,12 +57,20 @@ class Problem:
 
     def message(self, lang: str = "en") -> str:
         """What is wrong, in the user's language."""
-        return t(f"problem.{self.code}", lang, count=self.count, **self.params)
+        return t(f"problem.{self.code}", lang, count=self.count, **self._values(lang))
 
     def fix(self, lang: str = "en") -> str:
         """How to fix it, in the user's language."""
         key = FIX_KEYS.get(self.code, f"fix.{self.code}")
-        return t(key, lang, **self.params)
+        return t(key, lang, **self._values(lang))
+
+    def _values(self, lang: str) -> dict:
+        """The placeholders: a role named in the user's language, its command-line flag as `flag`."""
+        values = dict(self.params)
+        if "role" in values:
+            values["flag"] = values["role"]
+            values["role"] = t(f"role.{values['role']}", lang)
+        return values
 
 
 FIX_KEYS = {
@@ -161,6 +169,21 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
         proposed.columns[role] = column or None
         proposed.confidence[role] = 1.0 if column else 0.0
         proposed.ambiguous.pop(role, None)
+    # A proposal that took a column the user gave to another role moves to its next candidate.
+    chosen = {c for r, c in options.columns.items() if c}
+    for role in mapping_mod.ROLES:
+        if options.columns.get(role) is None and proposed.columns.get(role) in chosen:
+            rest = [c for c in proposed.candidates.get(role, []) if c.column not in chosen]
+            proposed.columns[role] = rest[0].column if rest else None
+            proposed.confidence[role] = rest[0].confidence if rest else 0.0
+            proposed.ambiguous.pop(role, None)
+    used: dict[str, list[str]] = {}
+    for role, column in proposed.columns.items():
+        if column:
+            used.setdefault(column, []).append(role)
+    for column, roles in used.items():
+        if len(roles) > 1:
+            problems.append(Problem("column_twice", "error", 0, params={"column": column, "roles": ", ".join(roles)}))
     for role in mapping_mod.ROLES:
         if role in proposed.ambiguous:
             problems.append(Problem("ambiguous_column", "error", 0, params={
@@ -193,8 +216,15 @@ def _detect_formats(cur, columns: dict[str, str | None], options: ImportOptions)
     formats = {}
     for role, forced in (("timestamp", options.timestamp_format), ("start", options.start_format or options.timestamp_format)):
         column = columns.get(role)
-        if column:
-            formats[role] = timestamps.detect_column_format(cur, readers.RAW, column, forced)
+        if not column:
+            continue
+        if forced and forced not in timestamps.SPECIAL:
+            try:
+                cur.execute("SELECT try_strptime('2024-01-01', ?)", [forced]).fetchone()
+            except duckdb.Error as exc:
+                raise ImportFailed([Problem("bad_format", "error", 0, params={
+                    "format": forced, "detail": str(exc).splitlines()[0]})]) from None
+        formats[role] = timestamps.detect_column_format(cur, readers.RAW, column, forced)
     return formats
 
 
@@ -325,6 +355,9 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
               formats: dict[str, timestamps.ColumnFormat], options: ImportOptions) -> list[Problem]:
     """The validation report over PARSED, errors first."""
     problems: list[Problem] = []
+    if staged.unclosed_quote:
+        problems.append(Problem("unclosed_quote", "error", 1, [staged.unclosed_quote],
+                                params={"row": staged.unclosed_quote}))
     if staged.n_rejects:
         problems.append(Problem("malformed_rows", "error", staged.n_rejects,
                                 [r[0] for r in staged.rejects], [r[2] for r in staged.rejects[:MAX_EXAMPLES]]))
@@ -428,7 +461,7 @@ def _prepare_staged(cur, staged: readers.Staged, options: ImportOptions, report:
     preview = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
     proposed, problems = _resolve_mapping(staged, cur, options)
     columns = dict(proposed.columns)
-    if proposed.missing:
+    if proposed.missing or any(p.code == "column_twice" for p in problems):
         return Prepared(staged, proposed, columns, {}, [], problems, parsed=False, preview=preview)
     formats = _detect_formats(cur, columns, options)
     if columns.get("start") and not formats["start"].shapes:
@@ -476,7 +509,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | N
         prep = _prepare(cur, path, options, report)
         errors = [p for p in prep.problems if p.severity == "error"]
         # Row-level errors can be dropped; a missing or ambiguous column cannot.
-        fatal = [p for p in errors if p.code in ("missing_column", "ambiguous_column")]
+        fatal = [p for p in errors if p.code in ("missing_column", "ambiguous_column", "unclosed_quote",
+                                                 "bad_format", "column_twice")]
         if fatal or (errors and not options.drop_invalid):
             raise ImportFailed(prep.problems)
         report(0.75, "write")

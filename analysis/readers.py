@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class Staged:
     skipped: list[int] = field(default_factory=list)  # row numbers not read (malformed or empty rows)
     temp_files: list[Path] = field(default_factory=list)
     path: Path | None = None
+    unclosed_quote: int | None = None  # row where a quote opens and never closes (later rows are lost)
 
     def cleanup(self) -> None:
         """Remove temporary copies made for reading."""
@@ -72,6 +75,8 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
     path = Path(path)
     if not path.exists():
         raise ReadError(f"No such file: {path}")
+    if not path.is_file():
+        raise ReadError(f"{path} is not a file.")
     if path.stat().st_size == 0:
         raise ReadError("The file is empty (0 bytes).")
     kind = file_kind(path)
@@ -86,8 +91,10 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
             raise
     except ReadError:
         raise
-    except (duckdb.Error, OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ReadError(str(exc).splitlines()[0]) from None
+    except (duckdb.Error, OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, KeyError) as exc:
+        # Name the user's file, not a temporary UTF-8 copy of it.
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ReadError(re.sub(r"\S*procdiag-[^\s\"']*\.csv", str(path), message)) from None
     staged.columns = [d[0] for d in cur.execute(f"SELECT * FROM {RAW} LIMIT 0").description]
     staged.path = path
     if kind == "csv":
@@ -118,9 +125,9 @@ def finish(cur: duckdb.DuckDBPyConnection, staged: Staged) -> Staged | None:
     rejects = cur.execute(
         "SELECT line, min(error_type), left(min(csv_line), 200) FROM reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
-    blanks = []
+    blanks: list[int] = []
     if staged.encoding in ("utf-8", "utf-8-sig"):
-        blanks = sniff.blank_records(staged.path, expected_lines=1 + staged.n_rows + len(rejects))
+        blanks, staged.unclosed_quote = sniff.scan_records(staged.path, 1 + staged.n_rows + len(rejects))
     staged.rejects = [(int(r[0]), str(r[1]), str(r[2])) for r in rejects[:10]]
     staged.n_rejects = len(rejects)
     staged.skipped = sorted({int(r[0]) for r in rejects} | set(blanks))
@@ -201,16 +208,16 @@ def _stage_xlsx(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    """Header names made unique the way DuckDB does for CSV (a, a_1, a_2)."""
-    seen: dict[str, int] = {}
+    """Header names made unique the way DuckDB does for CSV (a, a_1, a_2), never clashing with a later name."""
+    taken: set[str] = set()
     out = []
     for name in names:
-        if name in seen:
-            seen[name] += 1
-            out.append(f"{name}_{seen[name]}")
-        else:
-            seen[name] = 0
-            out.append(name)
+        candidate, n = name, 0
+        while candidate in taken or (candidate != name and candidate in names):
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate)
+        out.append(candidate)
     return out
 
 

@@ -102,26 +102,26 @@ def read_around(path: str | os.PathLike, position: int, size: int = 1 << 16) -> 
         return fh.read(size)
 
 
-def blank_records(path: str | os.PathLike, expected_lines: int | None = None) -> list[int]:
-    """Row numbers (header = 1) of empty lines inside a UTF-8 CSV, which DuckDB skips without a trace.
+def scan_records(path: str | os.PathLike, expected_lines: int) -> tuple[list[int], int | None]:
+    """(empty rows, row of an unclosed quote) of a UTF-8 CSV: what DuckDB skips or swallows silently.
 
-    When the file has exactly `expected_lines` lines (header + rows read + rows rejected), it has
-    no empty line, and counting newlines is all it costs. Otherwise the records are walked, keeping
-    newlines inside quoted fields within their record.
+    Row numbers count the header as 1. When the file has exactly `expected_lines` lines (header +
+    rows read + rows rejected), nothing was skipped, and counting newlines is all it costs.
+    Otherwise the records are walked, keeping newlines inside quoted fields within their record;
+    a quote still open at the end of the file swallowed every row after the one where it opened.
     """
     opener = gzip.open if is_gzip(path) else open
-    if expected_lines is not None:
-        lines, last = 0, b"\n"
-        with opener(path, "rb") as fh:
-            while chunk := fh.read(SAMPLE_BYTES * 8):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last not in (b"\n", b""):
-            lines += 1
-        if lines == expected_lines:
-            return []
+    lines, last = 0, b"\n"
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(SAMPLE_BYTES * 8):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last not in (b"\n", b""):
+        lines += 1
+    if lines == expected_lines:
+        return [], None
     blanks: list[int] = []
-    record, in_quotes, last_filled = 1, False, 1
+    record, in_quotes, last_filled, opened_at = 1, False, 1, None
     with opener(path, "rb") as fh:
         for line in fh:
             stripped = line.rstrip(b"\r\n")
@@ -129,11 +129,12 @@ def blank_records(path: str | os.PathLike, expected_lines: int | None = None) ->
                 blanks.append(record)
             elif not in_quotes:
                 last_filled = record
+                opened_at = record
             in_quotes ^= stripped.count(b'"') % 2 == 1
             if not in_quotes:
                 record += 1
     # Empty lines after the last row are not rows.
-    return [b for b in blanks if b < last_filled]
+    return [b for b in blanks if b < last_filled], (opened_at if in_quotes else None)
 
 
 def detect_delimiter(text: str) -> str:

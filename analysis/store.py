@@ -136,7 +136,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
         raise StoreError(f"Cannot open the database {target}: {text}") from None
     except duckdb.Error as exc:
         raise StoreError(f"Cannot open the database {target}: {exc}") from None
-    con.execute("SET TimeZone = 'UTC'")
+    # GLOBAL: cursors are connections of their own and would otherwise use the server's zone.
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     if not read_only:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
         if not tables:

@@ -32,16 +32,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "找不到“{role}”对应的列。文件中的列：{columns}。",
     },
     "fix.missing_column": {
-        "en": "Choose the column yourself (--{role} COLUMN on the command line, or the mapping box on the Import page).",
-        "zh": "请手动指定该列（命令行 --{role} 列名，或在导入页面的映射框中选择）。",
+        "en": "Choose the column yourself (--{flag} COLUMN on the command line, or the mapping box on the Import page).",
+        "zh": "请手动指定该列（命令行 --{flag} 列名，或在导入页面的映射框中选择）。",
     },
     "problem.ambiguous_column": {
         "en": "Several columns could be the {role}: {columns}.",
         "zh": "有多个列都可能是“{role}”：{columns}。",
     },
     "fix.ambiguous_column": {
-        "en": "Say which one: --{role} COLUMN on the command line, or pick it in the mapping box.",
-        "zh": "请指定其中一列：命令行 --{role} 列名，或在映射框中选择。",
+        "en": "Say which one: --{flag} COLUMN on the command line, or pick it in the mapping box.",
+        "zh": "请指定其中一列：命令行 --{flag} 列名，或在映射框中选择。",
+    },
+    "problem.unclosed_quote": {
+        "en": "A quote opens in row {row} and never closes: every row after it would be read as part of one value.",
+        "zh": "第 {row} 行有一个引号没有闭合：其后的所有行都会被当作同一个值读入。",
+    },
+    "fix.unclosed_quote": {
+        "en": "Remove the stray quote in that row, or double it (\"\") if it is part of the text.",
+        "zh": "请删除该行中多余的引号；如果引号是内容的一部分，请写成两个引号（\"\"）。",
+    },
+    "problem.bad_format": {
+        "en": "The timestamp format '{format}' cannot be used: {detail}",
+        "zh": "时间格式“{format}”无法使用：{detail}",
+    },
+    "fix.bad_format": {
+        "en": "Use strptime notation (%Y-%m-%d %H:%M) or one of iso, epoch_s, epoch_ms, excel, dayfirst, monthfirst.",
+        "zh": "请使用 strptime 写法（%Y-%m-%d %H:%M），或 iso、epoch_s、epoch_ms、excel、dayfirst、monthfirst 之一。",
+    },
+    "problem.column_twice": {
+        "en": "The column '{column}' is chosen for two roles: {roles}.",
+        "zh": "列“{column}”被同时指定为两个角色：{roles}。",
+    },
+    "fix.column_twice": {
+        "en": "Give each role its own column.",
+        "zh": "请为每个角色选择不同的列。",
+    },
+    "problem.unpaired_starts": {
+        "en": "{count:,} XES start events have no matching complete event; they are kept as events at their start time.",
+        "zh": "{count:,} 个 XES 开始事件没有对应的完成事件；已按开始时间保留为事件。",
     },
     "problem.missing_case": {"en": "{count:,} rows have no case id.", "zh": "{count:,} 行缺少案例编号。"},
     "problem.missing_activity": {"en": "{count:,} rows have no activity.", "zh": "{count:,} 行缺少活动名称。"},

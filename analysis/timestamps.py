@@ -159,9 +159,10 @@ def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[str]) -> list[str | None]:
+def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[str],
+            offset: bool = False) -> list[str | None]:
     """The values parsed with one kind/format, as UTC ISO text (None where they fail)."""
-    expr, params = _parse_expr(kind, fmt, "v")
+    expr, params = _parse_expr(kind, fmt, "v", offset)
     rows = con.execute(
         f"SELECT strftime({expr}, '%Y-%m-%d %H:%M:%S') FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
         "ORDER BY i",
@@ -175,23 +176,26 @@ def trimmed(col: str) -> str:
     return f"(CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}) ELSE {col} END)"
 
 
-def _parse_expr(kind: str, fmt: str, col: str) -> tuple[str, list]:
+def _parse_expr(kind: str, fmt: str, col: str, offset: bool = False) -> tuple[str, list]:
     """SQL turning the text in `col` into a UTC TIMESTAMP (NULL when it does not parse).
 
     Naive values stay as written (no time-zone arithmetic, which is also faster); values with an
-    offset go through TIMESTAMPTZ, and the session time zone is UTC, so they become UTC instants.
+    offset become UTC instants through timezone('UTC', ...), whatever the session's time zone.
+    `offset` says whether the values (of an 'iso' shape) carry an offset.
     """
     v = trimmed(col)
     if kind == "iso":
-        return f"try_cast({v} AS TIMESTAMPTZ)::TIMESTAMP", []
+        if offset:
+            return f"timezone('UTC', try_cast({v} AS TIMESTAMPTZ))", []
+        return f"try_cast({v} AS TIMESTAMP)", []
     if kind == "strptime" and "%z" in fmt:
-        return f"try_strptime({v}, ?)::TIMESTAMPTZ::TIMESTAMP", [fmt]
+        return f"timezone('UTC', try_strptime({v}, ?)::TIMESTAMPTZ)", [fmt]
     if kind == "strptime":
         return f"try_strptime({v}, ?)", [fmt]
     if kind == "epoch_s":
-        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE)) AS TIMESTAMP)", []
+        return f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE)))", []
     if kind == "epoch_ms":
-        return f"try_cast(to_timestamp(try_cast({v} AS DOUBLE) / 1000.0) AS TIMESTAMP)", []
+        return f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE) / 1000.0))", []
     if kind == "excel":
         # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug is folded into that origin).
         return (f"try_cast(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({v} AS DOUBLE) "
@@ -235,7 +239,7 @@ def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced
     # must not make the whole shape unreadable (the typo's row is reported on its own).
     best, best_count = ("unknown", ""), 0
     for kind, fmt in trials:
-        parsed = _parses(con, kind, fmt, examples)
+        parsed = _parses(con, kind, fmt, examples, offset_shape(shape))
         count = sum(1 for p in parsed if p is not None and _plausible(p))
         if count == len(examples):
             return kind, fmt
@@ -282,7 +286,8 @@ def _shape_formats(con, shapes, day_first: bool | None, forced: str | None) -> l
             results.append(ShapeFormat(shape, "unknown", "", rows, tuple(examples), ("",) * len(examples)))
             continue
         kind, fmt = _choose(con, shape, examples, day_first, forced)
-        parsed = _parses(con, kind, fmt, examples) if kind != "unknown" else [None] * len(examples)
+        parsed = (_parses(con, kind, fmt, examples, offset_shape(shape)) if kind != "unknown"
+                  else [None] * len(examples))
         results.append(ShapeFormat(shape, kind, fmt, rows, tuple(examples), tuple(p or "" for p in parsed)))
     return results
 
@@ -327,8 +332,13 @@ def _has_offset(shape: ShapeFormat) -> bool:
     if shape.kind == "strptime":
         return "%z" in shape.fmt
     if shape.kind == "iso":
-        return bool(re.search(r"(a|[+\-]9(:9)?)$", shape.shape)) and not shape.shape.endswith("9-9-9")
+        return offset_shape(shape.shape)
     return shape.kind in ("epoch_s", "epoch_ms")
+
+
+def offset_shape(shape: str) -> bool:
+    """True when a shape ends in an offset (+9:9, -9, Z) after a time of day (a date's -9 is no offset)."""
+    return ":" in shape and bool(re.search(r"(a|[+\-]9(:9)?)$", shape))
 
 
 def parse_sql(fmt: ColumnFormat, col_sql: str) -> tuple[str, list]:
@@ -341,7 +351,7 @@ def parse_sql(fmt: ColumnFormat, col_sql: str) -> tuple[str, list]:
         return _parse_expr(known[0].kind, known[0].fmt, col_sql)
     parts, params = [], []
     for s in known:
-        expr, p = _parse_expr(s.kind, s.fmt, col_sql)
+        expr, p = _parse_expr(s.kind, s.fmt, col_sql, offset_shape(s.shape))
         parts.append(f"WHEN ? THEN {expr}")
         params += [s.shape, *p]
     return f"(CASE {SHAPE_SQL.format(col=col_sql)} {' '.join(parts)} END)", params
