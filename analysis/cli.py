@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import asdict
 
+import duckdb
+
 from analysis import importer, metrics, store
 
 
@@ -135,6 +137,14 @@ def cmd_ensure_sample(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(prog="python -m analysis", description="Process diagnosis from the command line.")
@@ -174,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
     p = sub.add_parser("variants", parents=[common], help="variants, most frequent first")
     p.add_argument("log", help="log id or name")
-    p.add_argument("--top", type=int)
+    p.add_argument("--top", type=_positive, help="only the K most frequent variants")
     p.set_defaults(func=cmd_variants)
     p = sub.add_parser("ensure-sample", parents=[common], help="import the sample log if the store is empty")
     p.set_defaults(func=cmd_ensure_sample)
@@ -197,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except store.StoreError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except (duckdb.Error, OSError, ValueError) as exc:
+        # Anything else a user can cause still gets one plain line, not a traceback.
+        print(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -19,7 +19,7 @@ import duckdb
 
 from analysis import mapping as mapping_mod
 from analysis import readers, timestamps
-from analysis.store import StoreError, quote_ident, unique_log_name
+from analysis.store import StoreError, quote_ident, transaction, unique_log_name
 from analysis.texts import t
 
 PARSED_T = "parsed_table"   # the parsed rows (TEMP table of the import's cursor)
@@ -77,7 +77,7 @@ FIX_KEYS = {
     "missing_case": "fix.missing_value", "missing_activity": "fix.missing_value",
     "missing_timestamp": "fix.missing_value", "bad_start": "fix.bad_timestamp",
     "before_1970": "fix.odd_dates", "in_future": "fix.odd_dates", "excluded_activities": "fix.none",
-    "no_start": "fix.none",
+    "no_start": "fix.none", "unpaired_starts": "fix.none",
 }
 
 
@@ -251,7 +251,8 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
     for role, raw, parsed in (("timestamp", "raw_ts", "ts"), ("start", "raw_start", "start_ts")):
         if role in formats and cur.execute(
                 f"SELECT count(*) FROM {PARSED_T} WHERE {raw} IS NOT NULL AND {parsed} IS NULL").fetchone()[0]:
-            wider = timestamps.extend_format(cur, PARSED_T, raw, parsed, formats[role])
+            wider = (timestamps.recheck_day_month(cur, PARSED_T, raw, formats[role])
+                     or timestamps.extend_format(cur, PARSED_T, raw, parsed, formats[role]))
             if wider is not None:
                 formats[role] = wider
                 widened = True
@@ -410,6 +411,12 @@ def _validate(cur, staged: readers.Staged, columns: dict[str, str | None],
             example="case_id || ': ' || activity || ' @ ' || strftime(ts, '%Y-%m-%d %H:%M:%S')")
         if count:
             problems.append(Problem("ties", "warning", count, rows, examples))
+    lifecycle = "x:lifecycle:transition"
+    if staged.kind == "xes" and lifecycle[2:] in _extras(staged, columns):
+        # The XES reader keeps a start without its complete as an event at the start time.
+        count, rows, _ = _problem_rows(cur, f"lower({quote_ident(lifecycle)}) = 'start'")
+        if count:
+            problems.append(Problem("unpaired_starts", "info", count, rows))
     for fmt in formats.values():
         if fmt.day_first_source == "assumed":
             example = next((s.examples[0] for s in fmt.shapes if s.kind == "strptime"), "")
@@ -441,6 +448,8 @@ def _prepare(cur, path, options: ImportOptions, progress: Progress | None = None
     report(0.05, "read")
     try:
         staged = readers.stage(cur, path)
+    except readers.UnclosedQuote as exc:
+        raise ImportFailed([Problem("unclosed_quote", "error", 1, [exc.row], params={"row": exc.row})]) from None
     except readers.ReadError as exc:
         raise ImportFailed([Problem("read_error", "error", 0, params={"detail": str(exc)})]) from None
     if not cur.execute(f"SELECT count(*) FROM {readers.RAW}").fetchone()[0]:
@@ -592,8 +601,7 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     _case_facts(cur)
     n_cases, has_start = cur.execute(
         "SELECT (SELECT count(*) FROM case_facts), (SELECT count(start_ts) > 0 FROM kept)").fetchone()
-    cur.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(cur):
         name = unique_log_name(cur, name)
         log_id = cur.execute("SELECT nextval('log_ids')").fetchone()[0]
         cur.execute("INSERT INTO events SELECT ?, * FROM ordered", [log_id])
@@ -613,10 +621,6 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
             [log_id, name, str(path), json.dumps(mapping_record, ensure_ascii=False),
              json.dumps(report_record, ensure_ascii=False), n_kept, n_cases, dropped, has_start],
         )
-        cur.execute("COMMIT")
-    except Exception:
-        cur.execute("ROLLBACK")
-        raise
     report(1.0, "done")
     return ImportResult(int(log_id), name, int(n_cases), int(n_kept), int(dropped), bool(has_start), problems)
 

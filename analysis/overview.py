@@ -16,21 +16,22 @@ def kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = N
     """
     events, params = kept_events_sql(log_id, flt)
     cases, case_params = kept_cases_sql(log_id, flt)
+    # The unit is the log's, not the filtered subset's, so a filter never switches it silently.
+    has_dept, has_res = con.execute(
+        "SELECT count(department) > 0, count(resource) > 0 FROM events WHERE log_id = ?", [log_id]).fetchone()
+    unit = "department" if has_dept else "resource" if has_res else None
+    who = unit or "NULL::VARCHAR"
     row = con.execute(
         f"""WITH ev AS ({events}),
-           unit AS (SELECT CASE WHEN count(department) > 0 THEN 'department' ELSE 'resource' END AS u FROM ev),
-           steps AS (
-               SELECT case_id,
-                      CASE WHEN (SELECT u FROM unit) = 'department' THEN department ELSE resource END AS who,
-                      lag(CASE WHEN (SELECT u FROM unit) = 'department' THEN department ELSE resource END)
-                          OVER (PARTITION BY case_id ORDER BY pos) AS prev
-               FROM ev),
+           -- An event without a department is skipped, not a break: X, (blank), Y is one hand-off.
+           steps AS (SELECT case_id, {who} AS who,
+                            lag({who} IGNORE NULLS) OVER (PARTITION BY case_id ORDER BY pos) AS prev
+                     FROM ev),
            per_case AS (
                SELECT case_id, count(*) FILTER (WHERE prev IS NOT NULL AND who IS NOT NULL AND who <> prev) AS handoffs,
                       count(DISTINCT who) AS units
                FROM steps GROUP BY case_id)
-           SELECT (SELECT count(*) FROM ev), (SELECT count(DISTINCT activity) FROM ev),
-                  avg(handoffs), avg(units), (SELECT u FROM unit)
+           SELECT (SELECT count(*) FROM ev), (SELECT count(DISTINCT activity) FROM ev), avg(handoffs), avg(units)
            FROM per_case""",
         params,
     ).fetchone()
@@ -43,7 +44,8 @@ def kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = N
     return {
         "cases": int(cs[0]), "events": int(row[0] or 0), "activities": int(row[1] or 0), "variants": int(cs[1]),
         "median_cycle_seconds": cs[2], "p90_cycle_seconds": cs[3], "mean_cycle_seconds": cs[4],
-        "handoffs_per_case": row[2], "departments_per_case": row[3], "handoff_unit": row[4],
+        "handoffs_per_case": row[2] if unit else None, "departments_per_case": row[3] if unit else None,
+        "handoff_unit": unit,
     }
 
 

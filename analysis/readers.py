@@ -51,6 +51,14 @@ class ReadError(Exception):
     """The file cannot be read as a table at all."""
 
 
+class UnclosedQuote(ReadError):
+    """A quote opens in `row` and never closes, so the rows after it cannot be told apart."""
+
+    def __init__(self, row: int):
+        self.row = row
+        super().__init__(f"a quote opens in row {row} and never closes")
+
+
 def file_kind(path: str | os.PathLike) -> str:
     """csv, xlsx, parquet or xes, from the name (gz stripped) and, for XES and Parquet, the content."""
     name = str(path).lower()
@@ -88,6 +96,11 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
                         staged.params)
         except duckdb.Error:
             staged.cleanup()
+            if kind == "csv" and staged.encoding in ("utf-8", "utf-8-sig"):
+                # DuckDB's own message ("error when sniffing") does not say why; a stray quote often is.
+                _, unclosed = sniff.scan_records(path, expected_lines=-1)
+                if unclosed:
+                    raise UnclosedQuote(unclosed) from None
             raise
     except ReadError:
         raise
@@ -123,7 +136,8 @@ def finish(cur: duckdb.DuckDBPyConnection, staged: Staged) -> Staged | None:
         return _csv_source(staged.path, dialect)
     # DuckDB lists a row once per surplus field; a row is one problem.
     rejects = cur.execute(
-        "SELECT line, min(error_type), left(min(csv_line), 200) FROM reject_errors GROUP BY line ORDER BY line"
+        "SELECT line, min(error_type), left(split_part(min(csv_line), chr(10), 1), 200) FROM reject_errors "
+        "GROUP BY line ORDER BY line"
     ).fetchall()
     blanks: list[int] = []
     if staged.encoding in ("utf-8", "utf-8-sig"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,15 +234,25 @@ def rename_log(con: duckdb.DuckDBPyConnection, log: int | str, new_name: str) ->
     return new_name
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit when the block ends, roll back on any exit by exception.
+
+    BaseException, not Exception: Streamlit stops a script run with exceptions outside Exception.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def delete_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
     """Delete a log and all its rows in one transaction; returns its id."""
     log_id = resolve_log(con, log)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in LOG_TABLES:
             con.execute(f"DELETE FROM {quote_ident(table)} WHERE log_id = ?", [log_id])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return log_id

@@ -308,6 +308,21 @@ def _column_format(column: str, results: list[ShapeFormat], day_first: bool | No
     )
 
 
+def recheck_day_month(con: duckdb.DuckDBPyConnection, table: str, raw: str,
+                      fmt: ColumnFormat) -> ColumnFormat | None:
+    """Month-first after all, when day-first was only assumed from the first rows and later rows prove it.
+
+    Returns the month-first format (decided from the values), or None when nothing changes.
+    """
+    if not fmt.day_first or fmt.day_first_source != "assumed":
+        return None
+    first, second = _day_month_maxima(con, table, raw)
+    if not second > 12 >= first:
+        return None
+    shapes = [(s.shape, s.rows, list(s.examples)) for s in fmt.shapes]
+    return _column_format(fmt.column, _shape_formats(con, shapes, False, None), False, "values", fmt.forced)
+
+
 def extend_format(con: duckdb.DuckDBPyConnection, table: str, raw: str, parsed: str,
                   fmt: ColumnFormat) -> ColumnFormat | None:
     """Formats for shapes the sample missed, found among the rows of `table` whose `raw` did not parse.

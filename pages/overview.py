@@ -30,9 +30,10 @@ row1[3].metric(tr("kpi.variants"), f"{k['variants']:,}")
 row2 = st.columns(4)
 row2[0].metric(tr("kpi.median_cycle"), format_duration(k["median_cycle_seconds"]), help=tr("help.cycle"))
 row2[1].metric(tr("kpi.p90_cycle"), format_duration(k["p90_cycle_seconds"]), help=tr("help.cycle"))
-row2[2].metric(tr("kpi.handoffs"), f"{k['handoffs_per_case']:.1f}", help=tr("help.handoffs"))
+no_unit = k["handoff_unit"] is None  # neither departments nor resources in this log
+row2[2].metric(tr("kpi.handoffs"), "–" if no_unit else f"{k['handoffs_per_case']:.1f}", help=tr("help.handoffs"))
 per_case_label = "kpi.departments" if k["handoff_unit"] == "department" else "kpi.resources_per_case"
-row2[3].metric(tr(per_case_label), f"{k['departments_per_case']:.1f}")
+row2[3].metric(tr(per_case_label), "–" if no_unit else f"{k['departments_per_case']:.1f}")
 
 cycles = common.cycle_times(log_id, flt)
 days = cycles["cycle_seconds"] / 86400

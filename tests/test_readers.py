@@ -201,3 +201,18 @@ def test_xes(db, write):
 def test_xes_gz(db, write):
     result = importer.import_file(db, write("tiny.xes.gz", XES, gz=True))
     assert (result.cases, result.events) == (2, 3)
+
+
+def test_xlsx_duplicate_headers_keep_every_column(db, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["case", "activity", "timestamp", "a", "a", "a_1"])
+    sheet.append(["1", "A", "2024-03-05 09:00", "p", "q", "r"])
+    sheet.append(["1", "B", "2024-03-05 10:00", "p", "q2", "r"])
+    path = tmp_path / "dup.xlsx"
+    book.save(path)
+    inspection = importer.inspect_file(db, path)
+    assert inspection.columns == ["case", "activity", "timestamp", "a", "a_2", "a_1"]
+    result = importer.import_file(db, path)
+    attrs = db.execute("SELECT attrs FROM events WHERE log_id = ? ORDER BY pos", [result.log_id]).fetchall()
+    assert [a[0]["a_2"] for a in attrs] == ["q", "q2"]  # the varying column survives as an event attribute

@@ -278,3 +278,10 @@ def test_gbk_text_after_the_first_megabyte(db, write):
     assert result.events == 45_001
     assert db.execute("SELECT activity FROM events WHERE log_id = ? AND case_id = 'x'",
                       [result.log_id]).fetchall() == [("审批",)]
+
+
+def test_column_chosen_for_two_roles_is_refused(db, write):
+    path = write("two.csv", "case,activity,timestamp\n1,A,2024-03-05 09:00\n")
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(db, path, importer.ImportOptions(columns={"activity": "case", "case": "case"}))
+    assert [p.code for p in failed.value.problems if p.severity == "error"] == ["column_twice"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -279,3 +280,35 @@ def test_start_and_end_parsed(db, write):
                             start=["2024-03-05 09:00", "2024-03-05 11:15"])
     assert ts == [D(2024, 3, 5, 10, 0), D(2024, 3, 5, 12, 0)]
     assert start == [D(2024, 3, 5, 9, 0), D(2024, 3, 5, 11, 15)]
+
+
+def test_offsets_become_utc_whatever_the_server_time_zone(cli, write):
+    # 12:00 UTC on 30 and 31 March 2024 (Europe switches to summer time in between): exactly 24 h,
+    # and stored as 12:00, also when the machine runs in Shanghai or Berlin time.
+    path = write("utc.csv", "case,activity,timestamp\nc1,A,2024-03-30T12:00:00+00:00\nc1,B,2024-03-31T12:00:00+00:00\n")
+    for zone in ("Asia/Shanghai", "Europe/Berlin"):
+        db = path.parent / f"{zone.replace('/', '_')}.duckdb"
+        code, _, err = cli("import", path, db=db, env={"TZ": zone})
+        assert code == 0, err
+        code, out, _ = cli("summary", "1", "--json", db=db, env={"TZ": zone})
+        summary = json.loads(out)
+        assert summary["cycle_time_seconds"]["median"] == 86400
+        assert summary["first_timestamp"] == "2024-03-30T12:00:00"
+
+
+def test_day_month_order_decided_by_rows_after_the_sample(db, write):
+    # 12,000 dates that fit both orders, then one that only fits month-first (03/25).
+    rows = ["case,activity,timestamp"]
+    rows += [f"c{i},A,0{1 + i % 9}/0{1 + i % 9}/2024 10:00" for i in range(12_000)]
+    rows += ["late,A,03/25/2024 10:00", "late,B,03/26/2024 10:00"]
+    result = importer.import_file(db, write("dm.csv", "\n".join(rows) + "\n"))
+    assert result.events == 12_002 and result.dropped_rows == 0
+    got = db.execute("SELECT strftime(ts, '%Y-%m-%d') FROM events WHERE case_id = 'late' ORDER BY pos").fetchall()
+    assert got == [("2024-03-25",), ("2024-03-26",)]
+
+
+def test_unusable_format_is_reported_plainly(cli, write):
+    path = write("f.csv", "case,activity,timestamp\n1,A,2024-03-05\n")
+    code, out, err = cli("import", path, "--format", "%Q")
+    assert code == 2 and "Traceback" not in err
+    assert "'%Q' cannot be used" in err

@@ -331,3 +331,31 @@ def test_exclude_disco_start_and_end(db, write):
     problems = by_code(result.problems)
     assert (problems["excluded_activities"].severity, problems["excluded_activities"].count) == ("info", 4)
     assert "ties" not in problems  # the ties were only with the artificial Start/End events
+
+
+def test_unclosed_quote_names_its_row_and_cannot_be_dropped(db, write):
+    # Row 4 opens a quote that never closes: DuckDB would swallow rows 5-7 into one value.
+    text = ('case,activity,timestamp\n1,A,2024-03-05 09:00\n1,B,2024-03-05 10:00\n2,"A,2024-03-05 11:00\n'
+            '2,B,2024-03-05 12:00\n3,A,2024-03-05 13:00\n3,B,2024-03-05 14:00\n')
+    path = write("quote.csv", text)
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(db, path, importer.ImportOptions(drop_invalid=True))
+    quote = next(p for p in failed.value.problems if p.code == "unclosed_quote")
+    assert quote.rows == [4]
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_xes_start_without_complete_is_noted(db, write):
+    xes = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0"><trace><string key="concept:name" value="c1"/>
+<event><string key="concept:name" value="A"/><string key="lifecycle:transition" value="start"/>
+<date key="time:timestamp" value="2024-03-05T09:00:00+00:00"/></event>
+<event><string key="concept:name" value="A"/><string key="lifecycle:transition" value="complete"/>
+<date key="time:timestamp" value="2024-03-05T09:30:00+00:00"/></event>
+<event><string key="concept:name" value="B"/><string key="lifecycle:transition" value="start"/>
+<date key="time:timestamp" value="2024-03-05T10:00:00+00:00"/></event>
+</trace></log>"""
+    result = importer.import_file(db, write("starts.xes", xes))
+    note = next(p for p in result.problems if p.code == "unpaired_starts")
+    assert (note.severity, note.count) == ("info", 1)
+    assert result.events == 2  # A (paired start/complete) and B (a start alone)
