@@ -80,17 +80,20 @@ def filter_panel(log_id: int) -> None:
         st.rerun()
     st.session_state["case_filter"] = flt
     if not flt.is_empty:
-        total = common.kpis(log_id, ALL)["cases"]
-        kept = common.kpis(log_id, flt)["cases"]
+        total = common.case_count(log_id, ALL)
+        kept = common.case_count(log_id, flt)
         box.caption(tr("side.kept", kept=kept, total=total, share=kept / total if total else 0))
 
 
 language_switch()
 try:
     common.cursor().close()
-except common.store.StoreError as exc:
+except common.store.StoreLocked as exc:
     # Another process (a CLI import, a second server) holds the database: say so, no traceback.
-    st.error(str(exc))
+    st.error(tr("err.locked", path=exc.path, holder=exc.holder))
+    st.stop()
+except common.store.StoreError as exc:
+    st.error(tr("err.store", detail=exc))
     st.stop()
 if common.viewer_mode():
     st.sidebar.caption(tr("side.viewer"))

@@ -49,6 +49,12 @@ def kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = N
     }
 
 
+def case_count(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> int:
+    """How many cases the filter keeps (cheap: no event is read)."""
+    cases, params = kept_cases_sql(log_id, flt)
+    return int(con.execute(f"SELECT count(*) FROM ({cases})", params).fetchone()[0])
+
+
 def cycle_times(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> pd.DataFrame:
     """One row per kept case: case_id, start, end, cycle_seconds, n_events."""
     cases, params = kept_cases_sql(log_id, flt)

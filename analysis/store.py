@@ -100,6 +100,10 @@ class StoreError(Exception):
 class StoreLocked(StoreError):
     """Another process holds the database file's write lock."""
 
+    def __init__(self, message: str, path: Path, holder: str):
+        super().__init__(message)
+        self.path, self.holder = path, holder
+
 
 class LogNotFound(StoreError):
     """No log with the given id or name."""
@@ -133,7 +137,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
             holder = _lock_holder(text)
             raise StoreLocked(
                 f"The database {target} is in use by another process{holder}. Close the dashboard or the "
-                "other command and try again, or point this one at another file with --db / PROCDIAG_DB."
+                "other command and try again, or point this one at another file with --db / PROCDIAG_DB.",
+                target, holder,
             ) from None
         raise StoreError(f"Cannot open the database {target}: {text}") from None
     except duckdb.Error as exc:

@@ -304,6 +304,15 @@ TEXTS.update({
     "stage.write": {"en": "writing events", "zh": "写入事件"},
     "stage.cases": {"en": "computing cases and variants", "zh": "计算案例与变体"},
     "stage.done": {"en": "done", "zh": "完成"},
+    "err.locked": {
+        "en": "The database {path} is in use by another process{holder}. Stop the other program (a command-line import, another dashboard) and reload, or start the dashboard with PROCDIAG_DB pointing at another file.",
+        "zh": "数据库 {path} 正被另一个进程占用{holder}。请关闭该程序（命令行导入或另一个仪表板）后刷新，或用 PROCDIAG_DB 指向另一个文件启动。",
+    },
+    "err.store": {"en": "The database cannot be used: {detail}", "zh": "无法使用数据库：{detail}"},
+    "err.empty_name": {"en": "A log name cannot be empty.", "zh": "日志名称不能为空。"},
+    "err.name_taken": {"en": "Another log is already called '{name}'.", "zh": "已有日志名为“{name}”。"},
+    "im.choose": {"en": "— choose —", "zh": "— 请选择 —"},
+    "side.no_log_gone": {"en": "That log no longer exists.", "zh": "该日志已不存在。"},
     "im.log_line": {"en": "{cases:,} cases, {events:,} events, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
 })
 

@@ -110,6 +110,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 kpis = cached(overview.kpis)
+case_count = cached(overview.case_count)
 cycle_times = cached(overview.cycle_times)
 weekly_throughput = cached(overview.weekly_throughput)
 cycle_by_attribute = cached(overview.cycle_by_attribute)

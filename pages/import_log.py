@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +18,7 @@ from pages.common import tr
 
 WATCH_DIR = store.ROOT / "data" / "watch"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "procdiag-uploads"
+CHOOSE = "\x00choose"  # the mapping box's "— choose —" entry (no column can be called that)
 
 st.title(tr("im.title"))
 if common.viewer_mode():
@@ -70,6 +72,8 @@ def inspect(path: str, mtime: float, options: importer.ImportOptions, version: i
             return importer.inspect_file(cur, path, options), None
         except importer.ImportFailed as exc:
             return None, exc.problems
+        except (store.StoreError, duckdb.Error, OSError) as exc:
+            return None, [importer.Problem("read_error", "error", 0, params={"detail": str(exc).splitlines()[0]})]
 
 
 def report_table(problems: list[importer.Problem]) -> pd.DataFrame:
@@ -91,7 +95,7 @@ def options_from_widgets(columns: list[str] | None) -> importer.ImportOptions:
         # Only what the user changed is passed on, so an ambiguous proposal stays flagged until decided.
         choice = st.session_state.get(f"im_map_{role}")
         touched = st.session_state.get(f"im_touched_{role}")
-        if touched and columns is not None and choice is not None and (choice == "" or choice in columns):
+        if touched and columns is not None and choice not in (None, CHOOSE) and (choice == "" or choice in columns):
             mapping[role] = choice
     fmt = (st.session_state.get("im_format") or "").strip() or None
     return importer.ImportOptions(
@@ -130,14 +134,16 @@ if path is not None:
 
     st.subheader(tr("im.mapping"))
     st.caption(tr("im.mapping_help"))
-    choices = ["", *ins.columns]
     cols = st.columns(len(ROLES))
     for col, role in zip(cols, ROLES, strict=True):
-        current = ins.mapping.columns.get(role) or ""
+        # An ambiguous role starts on "choose" so that picking either candidate is a real choice.
+        ambiguous = role in ins.mapping.ambiguous and not st.session_state.get(f"im_touched_{role}")
+        choices = [CHOOSE, "", *ins.columns] if ambiguous else ["", *ins.columns]
+        current = CHOOSE if ambiguous else ins.mapping.columns.get(role) or ""
         if st.session_state.get(f"im_map_{role}") not in choices:
             st.session_state[f"im_map_{role}"] = current
         col.selectbox(tr(f"role.{role}"), choices, key=f"im_map_{role}",
-                      format_func=lambda c: c or tr("im.none"),
+                      format_func=lambda c: tr("im.choose") if c == CHOOSE else c or tr("im.none"),
                       on_change=st.session_state.__setitem__, args=(f"im_touched_{role}", True))
         if role in ins.mapping.ambiguous:
             col.warning(", ".join(ins.mapping.ambiguous[role]))
@@ -185,23 +191,32 @@ if path is not None:
 
 st.divider()
 st.subheader(tr("im.manage"))
+if message := st.session_state.pop("im_deleted", None):
+    st.info(message)
 for info in common.logs(common.data_version(), str(store.db_path())):
     with st.expander(f"{info.log_id} · {info.name}"):
         st.caption(tr("im.log_line", cases=info.n_cases, events=info.n_events, when=info.imported_at))
         new_name = st.text_input(tr("im.rename"), value=info.name, key=f"im_rename_{info.log_id}")
         if st.button(tr("im.rename_go"), key=f"im_rename_go_{info.log_id}"):
-            try:
+            taken = {other.name for other in common.logs(common.data_version(), str(store.db_path()))
+                     if other.log_id != info.log_id}
+            if not new_name.strip():
+                st.error(tr("err.empty_name"))
+            elif new_name.strip() in taken:
+                st.error(tr("err.name_taken", name=new_name.strip()))
+            else:
                 with common._fresh() as cur:
                     store.rename_log(cur, info.log_id, new_name)
-            except store.StoreError as exc:
-                st.error(str(exc))
-            else:
                 common.data_changed()
                 st.rerun()
         confirm = st.checkbox(tr("im.delete_confirm", name=info.name), key=f"im_delete_ok_{info.log_id}")
         if st.button(tr("im.delete"), disabled=not confirm, key=f"im_delete_{info.log_id}"):
-            with common._fresh() as cur:
-                store.delete_log(cur, info.log_id)
+            try:
+                with common._fresh() as cur:
+                    store.delete_log(cur, info.log_id)
+                st.session_state["im_deleted"] = tr("im.deleted", name=info.name)
+            except store.LogNotFound:
+                st.session_state["im_deleted"] = tr("side.no_log_gone")  # another session deleted it first
             common.data_changed()
             st.rerun()
         st.caption(tr("im.mapping_used"))

@@ -247,3 +247,27 @@ def test_viewer_mode_has_no_import_or_edit_controls(tmp_path, monkeypatch):
     assert [b.key for b in at.button] == ["flt_reset"]  # no import, rename or delete buttons anywhere
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/import_log.py")  # the Import page is not in the navigation at all
+
+
+def test_import_page_asks_when_the_mapping_is_ambiguous(scratch_app, tmp_path):
+    # Two columns could be the activity: the page proposes neither and blocks the import until one is chosen.
+    path = tmp_path / "two_activities.csv"
+    path.write_text("Case ID,Activity,Task,Complete Timestamp\nc1,a,A,2024-03-05 09:00\nc1,b,B,2024-03-05 10:00\n",
+                    encoding="utf-8")
+    at = scratch_app
+    at.switch_page("pages/import_log.py").run()
+    at.radio(key="im_source").set_value("path").run()
+    at.text_input(key="im_path").input(str(path)).run()
+    assert not at.exception
+    box = at.selectbox(key="im_map_activity")
+    assert box.value == "\x00choose"
+    assert at.button(key="im_go").disabled
+    box.set_value("Task").run()
+    assert not at.exception
+    assert not at.button(key="im_go").disabled
+    at.button(key="im_go").click().run()
+    assert not at.exception
+    with store.connect() as con:
+        activities = [r[0] for r in con.execute(
+            "SELECT activity FROM events WHERE log_id = (SELECT max(log_id) FROM logs) ORDER BY pos").fetchall()]
+    assert activities == ["A", "B"]
