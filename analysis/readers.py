@@ -159,10 +159,17 @@ def _csv_source(path: Path, dialect: sniff.TextDialect) -> Staged:
     compression = "gzip" if dialect.compressed and copy is None else "none"
     # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
     # timestamps are parsed by our own detection, which reports the rows that fail.
-    source = ("read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, all_varchar = true, "
-              "skip = 0, comment = '', store_rejects = true, max_line_size = 10000000, null_padding = false, "
-              "compression = ?)")
-    return Staged("csv", [], source, [str(copy or path), dialect.delimiter, compression], 2,
+    options = ("delim = ?, quote = '\"', escape = '\"', header = true, skip = 0, comment = '', "
+               "store_rejects = true, max_line_size = 10000000, null_padding = false, compression = ?")
+    params: list = [str(copy or path), dialect.delimiter, compression]
+    if dialect.header:
+        # The header we read ourselves: DuckDB need not sniff the file (twice: sample, full pass).
+        names = _unique_names([name or f"column{i}" for i, name in enumerate(dialect.header)])
+        source = f"read_csv(?, {options}, auto_detect = false, columns = ?)"
+        params.append({name: "VARCHAR" for name in names})
+    else:
+        source = f"read_csv(?, {options}, all_varchar = true)"
+    return Staged("csv", [], source, params, 2,
                   dialect.encoding, dialect.delimiter, temp_files=[copy] if copy else [], path=path)
 
 

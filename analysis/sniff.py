@@ -9,7 +9,7 @@ import io
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SAMPLE_BYTES = 1 << 20
@@ -23,6 +23,7 @@ class TextDialect:
     encoding: str      # a Python codec name: utf-8, utf-8-sig, gb18030, utf-16, latin-1
     delimiter: str
     compressed: bool
+    header: tuple[str, ...] = field(default=(), compare=False)  # the header row as written
 
 
 def is_gzip(path: str | os.PathLike) -> bool:
@@ -171,7 +172,17 @@ def sniff(path: str | os.PathLike) -> TextDialect:
         delimiter = "\t"
     else:
         delimiter = detect_delimiter(text)
-    return TextDialect(encoding=encoding, delimiter=delimiter, compressed=is_gzip(path))
+    return TextDialect(encoding=encoding, delimiter=delimiter, compressed=is_gzip(path),
+                       header=read_header(text, delimiter))
+
+
+def read_header(text: str, delimiter: str) -> tuple[str, ...]:
+    """The first record of the text (quotes and embedded newlines handled), without a BOM."""
+    try:
+        row = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter, quotechar='"'), [])
+    except csv.Error:
+        return ()
+    return tuple(row)
 
 
 def utf8_copy(path: str | os.PathLike, dialect: TextDialect) -> Path | None:
