@@ -10,6 +10,7 @@ from dataclasses import asdict
 import duckdb
 
 from analysis import importer, metrics, store
+from analysis.texts import t
 
 
 def _print_json(data) -> None:
@@ -32,8 +33,9 @@ def cmd_import(args) -> int:
     if args.json:
         _print_json(result.as_dict())
     else:
-        print(f"Imported log {result.log_id} '{result.name}': {result.cases:,} cases, {result.events:,} events"
-              + (f", {result.dropped_rows:,} rows dropped" if result.dropped_rows else ""))
+        print(t("cli.imported", args.lang, log_id=result.log_id, name=result.name, cases=result.cases,
+                events=result.events) + (t("cli.dropped", args.lang, dropped=result.dropped_rows)
+                                         if result.dropped_rows else ""))
         warnings = [p for p in result.problems if p.severity != "error"]
         if warnings:
             print(importer.format_report(warnings, args.lang), file=sys.stderr)
@@ -70,7 +72,7 @@ def cmd_logs(args) -> int:
             print(f"{info.log_id:>4}  {info.name}  ({info.n_cases:,} cases, {info.n_events:,} events, "
                   f"imported {info.imported_at})")
         if not logs:
-            print("No logs yet: python -m analysis import FILE")
+            print(t("cli.no_logs", args.lang))
     return 0
 
 
@@ -78,7 +80,7 @@ def cmd_delete(args) -> int:
     """Delete a log."""
     with store.connect(args.db) as con:
         log_id = store.delete_log(con, args.log)
-    print(f"Deleted log {log_id}.")
+    print(t("cli.deleted", args.lang, log_id=log_id))
     return 0
 
 
@@ -133,7 +135,7 @@ def cmd_ensure_sample(args) -> int:
 
     with store.connect(args.db) as con:
         log_id = defaults.ensure_sample(con)
-    print(f"Imported the sample log as log {log_id}." if log_id else "The store already has logs.")
+    print(t("cli.sample_imported", args.lang, log_id=log_id) if log_id else t("cli.has_logs", args.lang))
     return 0
 
 

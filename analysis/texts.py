@@ -313,6 +313,13 @@ TEXTS.update({
     "err.name_taken": {"en": "Another log is already called '{name}'.", "zh": "已有日志名为“{name}”。"},
     "im.choose": {"en": "— choose —", "zh": "— 请选择 —"},
     "side.no_log_gone": {"en": "That log no longer exists.", "zh": "该日志已不存在。"},
+    "cli.imported": {"en": "Imported log {log_id} '{name}': {cases:,} cases, {events:,} events",
+                     "zh": "已导入日志 {log_id}“{name}”：{cases:,} 个案例，{events:,} 个事件"},
+    "cli.dropped": {"en": ", {dropped:,} rows dropped", "zh": "，丢弃 {dropped:,} 行"},
+    "cli.deleted": {"en": "Deleted log {log_id}.", "zh": "已删除日志 {log_id}。"},
+    "cli.no_logs": {"en": "No logs yet: python -m analysis import FILE", "zh": "还没有日志：python -m analysis import 文件"},
+    "cli.sample_imported": {"en": "Imported the sample log as log {log_id}.", "zh": "已将示例日志导入为日志 {log_id}。"},
+    "cli.has_logs": {"en": "The store already has logs.", "zh": "数据库中已有日志。"},
     "im.log_line": {"en": "{cases:,} cases, {events:,} events, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
 })
 

@@ -29,7 +29,7 @@ st.caption(tr("im.intro"))
 
 def uploaded_path(upload) -> Path:
     """Save an upload to disk once (DuckDB reads files; big uploads must not live in memory twice)."""
-    data = upload.getvalue()
+    data = upload.getbuffer()  # a view of the upload, not a second copy of it
     digest = hashlib.sha1(data).hexdigest()[:12]
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
     path = UPLOAD_DIR / f"{digest}_{Path(upload.name).name}"
