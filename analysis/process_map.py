@@ -1,0 +1,144 @@
+"""The process map: the directly-follows graph of kept activities, simplified by two sliders, as DOT.
+
+The activity slider keeps the most frequent activities and recomputes the graph on the events of
+those activities only (as Disco does), so every kept activity still lies on a path from the start to
+the end. The path slider then keeps the most frequent edges, plus, whatever the slider says, the
+widest (highest-frequency bottleneck) path from the start to every activity and from every activity
+to the end: no kept activity is ever left disconnected.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import duckdb
+
+from analysis.filters import CaseFilter, kept_events_sql
+
+START, END = "▶", "■"  # the artificial start and end nodes
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    """One edge of the map (START and END stand for the case's start and end)."""
+
+    source: str
+    target: str
+    frequency: int
+    cases: int
+    mean_seconds: float | None
+    median_seconds: float | None
+
+
+@dataclass
+class ProcessMap:
+    """Activities (with event counts and main department) and the edges between them."""
+
+    activities: dict[str, int]
+    departments: dict[str, str | None]
+    edges: list[MapEdge] = field(default_factory=list)
+
+
+def activity_counts(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> dict[str, int]:
+    """Events per activity, most frequent first (ties by name, for a stable slider)."""
+    events, params = kept_events_sql(log_id, flt)
+    rows = con.execute(
+        f"SELECT activity, count(*) AS n FROM ({events}) GROUP BY activity ORDER BY n DESC, activity", params
+    ).fetchall()
+    return {a: int(n) for a, n in rows}
+
+
+def keep_activities(counts: dict[str, int], share: float) -> list[str]:
+    """The most frequent activities covering `share` (0–1] of the activities, at least one."""
+    n = max(1, round(share * len(counts)))
+    return list(counts)[:n]
+
+
+def discover_map(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[str],
+                 flt: CaseFilter | None = None) -> ProcessMap:
+    """The directly-follows graph of the events of `activities` only, with START/END edges.
+
+    Events of other activities are left out before the edges are drawn, so A→(hidden X)→B becomes
+    A→B; with all activities this equals metrics.dfg plus the start and end edges.
+    """
+    events, params = kept_events_sql(log_id, flt)
+    rows = con.execute(
+        f"""WITH ev AS (SELECT case_id, activity, ts, pos, department FROM ({events})
+                        WHERE list_contains(?, activity)),
+           steps AS (SELECT case_id, activity, ts,
+                            lag(activity) OVER w AS prev, lag(ts) OVER w AS prev_ts,
+                            lead(activity) OVER w AS next
+                     FROM ev WINDOW w AS (PARTITION BY case_id ORDER BY pos)),
+           pairs AS (
+               SELECT coalesce(prev, ?) AS source, activity AS target, case_id,
+                      CASE WHEN prev IS NULL THEN NULL ELSE (epoch_us(ts) - epoch_us(prev_ts)) / 1e6 END AS d
+               FROM steps
+               UNION ALL
+               SELECT activity, ?, case_id, NULL FROM steps WHERE next IS NULL)
+           SELECT source, target, count(*), count(DISTINCT case_id), avg(d), quantile_cont(d, 0.5)
+           FROM pairs GROUP BY source, target ORDER BY 3 DESC, 1, 2""",
+        [*params, list(activities), START, END],
+    ).fetchall()
+    counts = dict(con.execute(
+        f"SELECT activity, count(*) FROM ({events}) WHERE list_contains(?, activity) GROUP BY activity",
+        [*params, list(activities)]).fetchall())
+    departments = dict(con.execute(
+        f"""SELECT activity, mode(department) FROM ({events})
+            WHERE list_contains(?, activity) GROUP BY activity""",
+        [*params, list(activities)]).fetchall())
+    edges = [MapEdge(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5]) for r in rows]
+    return ProcessMap({a: int(counts[a]) for a in activities if a in counts}, departments, edges)
+
+
+def _widest_tree(edges: list[MapEdge], root: str, forward: bool) -> set[tuple[str, str]]:
+    """Edges of the maximum-bottleneck paths from `root` (or, backwards, to it) to every node."""
+    neighbours: dict[str, list[tuple[int, str, tuple[str, str]]]] = {}
+    for e in edges:
+        a, b = (e.source, e.target) if forward else (e.target, e.source)
+        neighbours.setdefault(a, []).append((e.frequency, b, (e.source, e.target)))
+    best = {root: float("inf")}
+    via: dict[str, tuple[str, str]] = {}
+    heap = [(-best[root], root)]
+    while heap:
+        width, node = heapq.heappop(heap)
+        if -width < best.get(node, 0):
+            continue
+        for frequency, other, edge in neighbours.get(node, []):
+            candidate = min(-width, frequency)
+            if candidate > best.get(other, 0):
+                best[other], via[other] = candidate, edge
+                heapq.heappush(heap, (-candidate, other))
+    return set(via.values())
+
+
+def prune_paths(pm: ProcessMap, share: float) -> ProcessMap:
+    """Keep the most frequent `share` (0–1] of the edges, and always the widest path START→a→END for each a."""
+    if share >= 1 or not pm.edges:
+        return pm
+    skeleton = _widest_tree(pm.edges, START, forward=True) | _widest_tree(pm.edges, END, forward=False)
+    n = round(share * len(pm.edges))
+    ranked = sorted(pm.edges, key=lambda e: (-e.frequency, e.source, e.target))
+    chosen = {(e.source, e.target) for e in ranked[:n]} | skeleton
+    return ProcessMap(pm.activities, pm.departments, [e for e in pm.edges if (e.source, e.target) in chosen])
+
+
+def connected(pm: ProcessMap) -> bool:
+    """True when every activity lies on a path from START to END."""
+    succ: dict[str, set[str]] = {}
+    pred: dict[str, set[str]] = {}
+    for e in pm.edges:
+        succ.setdefault(e.source, set()).add(e.target)
+        pred.setdefault(e.target, set()).add(e.source)
+
+    def reach(root: str, nxt: dict[str, set[str]]) -> set[str]:
+        seen, stack = {root}, [root]
+        while stack:
+            for other in nxt.get(stack.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        return seen
+
+    from_start, to_end = reach(START, succ), reach(END, pred)
+    return all(a in from_start and a in to_end for a in pm.activities)

@@ -1,0 +1,63 @@
+"""The process map: projection on kept activities, path pruning that never disconnects an activity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis import importer, metrics, process_map, store
+
+RECEIPT = Path(__file__).resolve().parents[2] / "shared" / "data" / "receipt.csv"
+
+
+def test_hidden_activity_joins_its_neighbours(db, write):
+    # Case 1: A 09:00, X 10:00, B 12:00. Hiding X leaves A→B taking 3 h.
+    path = write("h.csv", "case,activity,timestamp\n1,A,2024-03-05 09:00\n1,X,2024-03-05 10:00\n1,B,2024-03-05 12:00\n")
+    log_id = importer.import_file(db, path).log_id
+    pm = process_map.discover_map(db, log_id, ["A", "B"])
+    edges = {(e.source, e.target): (e.frequency, e.mean_seconds) for e in pm.edges}
+    assert edges == {("▶", "A"): (1, None), ("A", "B"): (1, 3 * 3600.0), ("B", "■"): (1, None)}
+    assert pm.activities == {"A": 1, "B": 1}
+
+
+@pytest.mark.skipif(not RECEIPT.exists(), reason=f"{RECEIPT} not available")
+def test_full_map_equals_the_dfg_with_start_and_end_edges(db):
+    log_id = importer.import_file(db, RECEIPT).log_id
+    counts = process_map.activity_counts(db, log_id)
+    pm = process_map.discover_map(db, log_id, list(counts))
+    dfg = metrics.dfg(db, log_id)
+    inner = {(e.source, e.target): (e.frequency, e.cases, round(e.mean_seconds, 6))
+             for e in pm.edges if process_map.START != e.source and process_map.END != e.target}
+    assert inner == {(e.source, e.target): (e.frequency, e.cases, round(e.mean_seconds, 6)) for e in dfg.edges}
+    assert {e.target: e.frequency for e in pm.edges if e.source == process_map.START} == dfg.start_activities
+    assert {e.source: e.frequency for e in pm.edges if e.target == process_map.END} == dfg.end_activities
+    assert sum(counts.values()) == metrics.summary(db, log_id).events
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    con = store.connect(tmp_path_factory.mktemp("pm") / "pm.duckdb")
+    yield con, tmp_path_factory.mktemp("logs")
+    con.close()
+
+
+cases = st.lists(st.lists(st.sampled_from("ABCDEFG"), min_size=1, max_size=7), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(traces=cases, activity_share=st.floats(0.05, 1.0), path_share=st.floats(0.0, 1.0))
+def test_pruning_never_disconnects_a_kept_activity(scratch, traces, activity_share, path_share):
+    con, folder = scratch
+    rows = ["case,activity,timestamp"]
+    for c, trace in enumerate(traces):
+        rows += [f"c{c},{a},2024-03-{1 + i:02d} 09:00" for i, a in enumerate(trace)]
+    path = folder / "random.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    log_id = importer.import_file(con, path).log_id
+    kept = process_map.keep_activities(process_map.activity_counts(con, log_id), activity_share)
+    pruned = process_map.prune_paths(process_map.discover_map(con, log_id, kept), path_share)
+    assert set(pruned.activities) == set(kept)
+    assert process_map.connected(pruned)
