@@ -142,3 +142,41 @@ def connected(pm: ProcessMap) -> bool:
 
     from_start, to_end = reach(START, succ), reach(END, pred)
     return all(a in from_start and a in to_end for a in pm.activities)
+
+
+PALETTE = ("#cfe2f3", "#fce5cd", "#d9ead3", "#ead1dc", "#fff2cc", "#d0e0e3", "#f4cccc", "#d9d2e9",
+           "#e6b8af", "#c9daf8", "#b6d7a8", "#ffe599")
+
+
+def department_colours(pm: ProcessMap) -> dict[str, str]:
+    """A fill colour per department (stable: departments in name order take the palette in turn)."""
+    names = sorted({d for d in pm.departments.values() if d})
+    return {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(names)}
+
+
+def _dot_text(text: str) -> str:
+    """A DOT string literal (quotes and backslashes escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values: dict[tuple[str, str], float],
+           node_labels: dict[str, str]) -> str:
+    """The map as Graphviz DOT: nodes filled by department, edge width by `edge_values`."""
+    colours = department_colours(pm)
+    top = max(edge_values.values(), default=1) or 1
+    lines = ["digraph process {", '  rankdir=TB; bgcolor="transparent";',
+             '  node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11];',
+             '  edge [fontname="sans-serif", fontsize=9, color="#555555"];',
+             f'  {_dot_text(START)} [shape=circle, label="", width=0.25, fillcolor="#2e7d32"];',
+             f'  {_dot_text(END)} [shape=doublecircle, label="", width=0.2, fillcolor="#c62828"];']
+    for activity in pm.activities:
+        fill = colours.get(pm.departments.get(activity) or "", "#eeeeee")
+        lines.append(f"  {_dot_text(activity)} [label={_dot_text(node_labels.get(activity, activity))}, "
+                     f'fillcolor="{fill}"];')
+    for e in pm.edges:
+        key = (e.source, e.target)
+        width = 0.6 + 5.4 * (edge_values.get(key, 0) / top)
+        lines.append(f"  {_dot_text(e.source)} -> {_dot_text(e.target)} "
+                     f"[label={_dot_text(edge_labels.get(key, ''))}, penwidth={width:.2f}];")
+    lines.append("}")
+    return "\n".join(lines)
