@@ -101,8 +101,11 @@ active = log_selector()
 if active is not None:
     filter_panel(active)
 
-pages = {tr("nav.diagnose"): [st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:",
-                                      url_path="overview", default=True)]}
+pages = {tr("nav.diagnose"): [
+    st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:", url_path="overview",
+            default=True),
+    st.Page("pages/process_map.py", title=tr("page.map"), icon=":material/account_tree:", url_path="map"),
+]}
 if not common.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
                                       url_path="import")], **pages}

@@ -155,8 +155,9 @@ def department_colours(pm: ProcessMap) -> dict[str, str]:
 
 
 def _dot_text(text: str) -> str:
-    """A DOT string literal (quotes and backslashes escaped)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string literal: backslashes and quotes escaped, line breaks as DOT's \\n."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
 
 
 def to_dot(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values: dict[tuple[str, str], float],

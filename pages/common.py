@@ -9,7 +9,7 @@ import os
 
 import streamlit as st
 
-from analysis import overview, store
+from analysis import overview, process_map, store
 from analysis.filters import ALL, CaseFilter
 from analysis.texts import t
 
@@ -117,3 +117,5 @@ cycle_by_attribute = cached(overview.cycle_by_attribute)
 case_attribute_names = cached(overview.case_attribute_names)
 case_attribute_values = cached(overview.case_attribute_values)
 time_span = cached(overview.time_span)
+activity_counts = cached(process_map.activity_counts)
+discover_map = cached(process_map.discover_map)

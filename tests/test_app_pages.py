@@ -144,7 +144,7 @@ def test_overview_box_plot_follows_attribute_choice(app):
 
 
 def test_every_page_renders_without_exception(app):
-    for page in ("pages/import_log.py", "pages/overview.py"):
+    for page in ("pages/import_log.py", "pages/overview.py", "pages/process_map.py"):
         app.switch_page(page).run()
         assert not app.exception, page
 
@@ -271,3 +271,19 @@ def test_import_page_asks_when_the_mapping_is_ambiguous(scratch_app, tmp_path):
         activities = [r[0] for r in con.execute(
             "SELECT activity FROM events WHERE log_id = (SELECT max(log_id) FROM logs) ORDER BY pos").fetchall()]
     assert activities == ["A", "B"]
+
+
+def test_process_map_page_sliders_and_overlays(app):
+    app.switch_page("pages/process_map.py").run()
+    assert not app.exception
+    assert app.title[0].value == "流程图"
+    full = app.caption[0].value
+    assert full.startswith("显示 12/12 个活动")  # the sample has 12 activities
+    app.slider(key="pm_activities").set_value(50).run()
+    assert not app.exception
+    assert app.caption[0].value.startswith("显示 6/12 个活动")
+    for overlay in ("cases", "mean", "median"):
+        app.radio(key="pm_overlay").set_value(overlay).run()
+        assert not app.exception
+    app.slider(key="pm_paths").set_value(0).run()
+    assert not app.exception

@@ -124,10 +124,11 @@ def test_every_page_in_both_languages(server, page):
     page.goto(server)
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     wait_ready(page)
-    for lang_label, title_overview, nav_import, title_import, suffix in (
-            ("English", "Overview", "Import", "Import an event log", "en"),
-            ("中文", "总览", "导入", "导入事件日志", "zh")):
+    for lang_label, title_overview, nav_import, title_import, nav_map, suffix in (
+            ("English", "Overview", "Import", "Import an event log", "Process map", "en"),
+            ("中文", "总览", "导入", "导入事件日志", "流程图", "zh")):
         page.get_by_text(lang_label, exact=True).click()
+        page.wait_for_selector(f"h1:has-text('{title_overview}')", timeout=60_000)
         wait_ready(page)
         no_exception(page)
         assert page.locator("h1").first.inner_text() == title_overview
@@ -137,6 +138,13 @@ def test_every_page_in_both_languages(server, page):
         wait_ready(page)
         no_exception(page)
         page.screenshot(path=str(SHOTS / f"import_{suffix}.png"), full_page=True)
+        page.locator("[data-testid='stSidebarNav']").get_by_text(nav_map, exact=True).click()
+        # The map is drawn in the browser: Graphviz's SVG with one <g class="node"> per activity.
+        page.wait_for_selector("[data-testid='stGraphVizChart'] svg g.node", timeout=60_000)
+        wait_ready(page)
+        no_exception(page)
+        assert page.locator("[data-testid='stGraphVizChart'] svg g.node").count() >= 12 + 2  # activities + ▶ ■
+        page.screenshot(path=str(SHOTS / f"map_{suffix}.png"), full_page=True)
         page.locator("[data-testid='stSidebarNav']").get_by_text(title_overview, exact=True).click()
         page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
         wait_ready(page)

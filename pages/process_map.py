@@ -1,0 +1,72 @@
+"""Process map: the directly-follows graph with frequency or time on its edges, simplified by two sliders."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import streamlit as st
+
+from analysis import process_map
+from pages import common
+from pages.common import format_duration, tr
+
+log_id = common.active_log()
+st.title(tr("pm.title"))
+if log_id is None:
+    st.info(tr("side.no_logs"))
+    st.stop()
+flt = common.active_filter()
+
+overlays = ["frequency", "cases", "mean", "median"]
+left, mid, right = st.columns([2, 3, 3])
+overlay = left.radio(tr("pm.overlay"), overlays, format_func=lambda o: tr(f"pm.ov_{o}"), key="pm_overlay")
+activity_pct = mid.slider(tr("pm.activities"), 5, 100, 100, step=5, key="pm_activities")
+path_pct = right.slider(tr("pm.paths"), 0, 100, 100, step=5, key="pm_paths")
+
+counts = common.activity_counts(log_id, flt)
+if not counts:
+    st.warning(tr("ov.empty"))
+    st.stop()
+kept = process_map.keep_activities(counts, activity_pct / 100)
+pm = process_map.prune_paths(common.discover_map(log_id, kept, flt), path_pct / 100)
+
+
+def edge_value(e: process_map.MapEdge) -> float:
+    """The overlay's number for an edge (times are 0 on the artificial start and end edges)."""
+    return {"frequency": e.frequency, "cases": e.cases, "mean": e.mean_seconds or 0,
+            "median": e.median_seconds or 0}[overlay]
+
+
+def edge_label(e: process_map.MapEdge) -> str:
+    """What the edge says on the map."""
+    if overlay in ("frequency", "cases"):
+        return f"{edge_value(e):,}"
+    return "" if process_map.START in (e.source, e.target) or process_map.END in (e.source, e.target) \
+        else format_duration(edge_value(e))
+
+
+values = {(e.source, e.target): edge_value(e) for e in pm.edges}
+labels = {(e.source, e.target): edge_label(e) for e in pm.edges}
+nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
+dot = process_map.to_dot(pm, labels, values, nodes)
+st.caption(tr("pm.caption", activities=len(pm.activities), total=len(counts),
+              edges=sum(1 for e in pm.edges if process_map.START != e.source and process_map.END != e.target)))
+st.graphviz_chart(dot)  # natural size: stretching a tall map to the page width makes it huge
+
+colours = process_map.department_colours(pm)
+if colours:
+    legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:4px;margin-right:6px">{d}</span>'
+                      for d, c in colours.items())
+    st.markdown(f"**{tr('pm.legend')}**: {legend}", unsafe_allow_html=True)
+
+table = io.StringIO()
+writer = csv.writer(table)
+writer.writerow([tr("pm.col_from"), tr("pm.col_to"), "frequency", "cases", "mean_seconds", "median_seconds"])
+for e in pm.edges:
+    writer.writerow([e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds])
+down1, down2 = st.columns(2)
+down1.download_button(tr("pm.download_dot"), dot, file_name="process_map.dot", mime="text/vnd.graphviz",
+                      key="pm_dot")
+down2.download_button(tr("pm.download_csv"), "\ufeff" + table.getvalue(), file_name="process_map_edges.csv",
+                      mime="text/csv", key="pm_csv")
