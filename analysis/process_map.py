@@ -160,9 +160,16 @@ def _dot_text(text: str) -> str:
     return '"' + escaped + '"'
 
 
+def bottleneck_edges(pm: ProcessMap, top: int = 3) -> set[tuple[str, str]]:
+    """The `top` edges between activities holding the most time in total (frequency × mean duration)."""
+    inner = [e for e in pm.edges if e.source != START and e.target != END and e.mean_seconds]
+    ranked = sorted(inner, key=lambda e: (-(e.frequency * e.mean_seconds), e.source, e.target))
+    return {(e.source, e.target) for e in ranked[:top]}
+
+
 def to_dot(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values: dict[tuple[str, str], float],
-           node_labels: dict[str, str]) -> str:
-    """The map as Graphviz DOT: nodes filled by department, edge width by `edge_values`."""
+           node_labels: dict[str, str], highlight: set[tuple[str, str]] = frozenset()) -> str:
+    """The map as Graphviz DOT: nodes filled by department, edge width by `edge_values`, `highlight` in red."""
     colours = department_colours(pm)
     top = max(edge_values.values(), default=1) or 1
     lines = ["digraph process {", '  rankdir=TB; bgcolor="transparent";',
@@ -177,7 +184,8 @@ def to_dot(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values:
     for e in pm.edges:
         key = (e.source, e.target)
         width = 0.6 + 5.4 * (edge_values.get(key, 0) / top)
+        colour = ', color="#d62728", fontcolor="#d62728"' if key in highlight else ""
         lines.append(f"  {_dot_text(e.source)} -> {_dot_text(e.target)} "
-                     f"[label={_dot_text(edge_labels.get(key, ''))}, penwidth={width:.2f}];")
+                     f"[label={_dot_text(edge_labels.get(key, ''))}, penwidth={width:.2f}{colour}];")
     lines.append("}")
     return "\n".join(lines)

@@ -332,6 +332,8 @@ TEXTS.update({
                  "zh": "显示的路径（%，按频次；每个活动始终保持连通）"},
     "pm.caption": {"en": "{activities} of {total} activities, {edges} paths. Box colour = department.",
                    "zh": "显示 {activities}/{total} 个活动、{edges} 条路径。方框颜色表示部门。"},
+    "pm.hot": {"en": "Red: the three paths holding the most time in total (cases × mean time).",
+               "zh": "红色：总耗时最多的三条路径（案例数 × 平均时间）。"},
     "pm.legend": {"en": "Departments", "zh": "部门"},
     "pm.download_dot": {"en": "Download DOT", "zh": "下载 DOT"},
     "pm.download_csv": {"en": "Download edges (CSV)", "zh": "下载路径数据（CSV）"},

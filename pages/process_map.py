@@ -49,9 +49,13 @@ def edge_label(e: process_map.MapEdge) -> str:
 values = {(e.source, e.target): edge_value(e) for e in pm.edges}
 labels = {(e.source, e.target): edge_label(e) for e in pm.edges}
 nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
-dot = process_map.to_dot(pm, labels, values, nodes)
+# In the time views, the three edges holding the most time in total are drawn in red.
+hot = process_map.bottleneck_edges(pm) if overlay in ("mean", "median") else set()
+dot = process_map.to_dot(pm, labels, values, nodes, hot)
 st.caption(tr("pm.caption", activities=len(pm.activities), total=len(counts),
               edges=sum(1 for e in pm.edges if process_map.START != e.source and process_map.END != e.target)))
+if hot:
+    st.caption(tr("pm.hot"))
 st.graphviz_chart(dot)  # natural size: stretching a tall map to the page width makes it huge
 
 colours = process_map.department_colours(pm)

@@ -78,3 +78,17 @@ def test_dot_has_every_node_and_edge_with_escaped_names(db, write):
     assert dot.count("->") == 3  # ▶→Say "hi", Say "hi"→B, B→■
     colours = process_map.department_colours(pm)
     assert f'fillcolor="{colours["IT"]}"' in dot
+
+
+def test_bottleneck_edges_hold_the_most_time_in_total(db, write):
+    # A→B: 2 × 10 h = 20 h; A→C: 1 × 30 h = 30 h; B→C: 2 × 1 h = 2 h. Top 2: A→C, A→B.
+    rows = ["case,activity,timestamp",
+            "1,A,2024-03-01 00:00", "1,B,2024-03-01 10:00", "1,C,2024-03-01 11:00",
+            "2,A,2024-03-02 00:00", "2,B,2024-03-02 10:00", "2,C,2024-03-02 11:00",
+            "3,A,2024-03-03 00:00", "3,C,2024-03-04 06:00"]
+    log_id = importer.import_file(db, write("b.csv", "\n".join(rows) + "\n")).log_id
+    pm = process_map.discover_map(db, log_id, ["A", "B", "C"])
+    hot = process_map.bottleneck_edges(pm, top=2)
+    assert hot == {("A", "C"), ("A", "B")}
+    dot = process_map.to_dot(pm, {}, {}, {}, hot)
+    assert dot.count(', color="#d62728"') == 2  # the two hot edges, nothing else
