@@ -85,6 +85,7 @@ def filter_panel(log_id: int) -> None:
         box.caption(tr("side.kept", kept=kept, total=total, share=kept / total if total else 0))
 
 
+st.session_state["shell"] = True  # pages check it: they always run inside this frame
 language_switch()
 try:
     common.cursor().close()
@@ -101,12 +102,14 @@ active = log_selector()
 if active is not None:
     filter_panel(active)
 
+# url_path = the file's stem: on its first run Streamlit still resolves the URL against the pages/
+# folder by file name and would show "Page not found" for any other path.
 pages = {tr("nav.diagnose"): [
     st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:", url_path="overview",
             default=True),
-    st.Page("pages/process_map.py", title=tr("page.map"), icon=":material/account_tree:", url_path="map"),
+    st.Page("pages/process_map.py", title=tr("page.map"), icon=":material/account_tree:", url_path="process_map"),
 ]}
 if not common.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
-                                      url_path="import")], **pages}
+                                      url_path="import_log")], **pages}
 st.navigation(pages).run()

@@ -14,6 +14,12 @@ from analysis.filters import ALL, CaseFilter
 from analysis.texts import t
 
 
+def require_shell() -> None:
+    """Rerun through app.py when a page was started on its own (see pages/__init__.py)."""
+    if not st.session_state.get("shell"):
+        st.rerun()
+
+
 def viewer_mode() -> bool:
     """True when the app is shared read-only (PROCDIAG_VIEWER=1): no import, delete or edit controls."""
     return os.environ.get("PROCDIAG_VIEWER", "").strip().lower() in ("1", "true", "yes", "on")

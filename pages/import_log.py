@@ -16,6 +16,7 @@ from analysis.mapping import ROLES
 from pages import common
 from pages.common import tr
 
+common.require_shell()
 WATCH_DIR = store.ROOT / "data" / "watch"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "procdiag-uploads"
 CHOOSE = "\x00choose"  # the mapping box's "— choose —" entry (no column can be called that)

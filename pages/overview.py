@@ -9,6 +9,7 @@ import streamlit as st
 from pages import common
 from pages.common import format_duration, tr
 
+common.require_shell()
 log_id = common.active_log()
 st.title(tr("ov.title"))
 if message := st.session_state.pop("im_done", None):

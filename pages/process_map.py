@@ -11,6 +11,7 @@ from analysis import process_map
 from pages import common
 from pages.common import format_duration, tr
 
+common.require_shell()
 log_id = common.active_log()
 st.title(tr("pm.title"))
 if log_id is None:

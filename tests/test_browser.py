@@ -107,6 +107,19 @@ def no_exception(pg) -> None:
     assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
 
 
+def test_every_page_opens_from_its_own_address_on_a_fresh_server(server, page):
+    # First in this file on purpose: the server has served nothing yet, the case where Streamlit
+    # would run a file of pages/ alone (pages/__init__.py and common.require_shell prevent it).
+    for path, marker in (("overview", "[data-testid='stMetric']"), ("process_map", "[data-testid='stGraphVizChart']"),
+                         ("import_log", "[data-testid='stFileUploader']")):
+        page.goto(f"{server}/{path}?lang=en")
+        page.wait_for_selector(marker, timeout=60_000)
+        wait_ready(page)
+        no_exception(page)
+        assert page.get_by_text("Active log", exact=True).count() == 1, path  # the sidebar (app.py) ran
+        assert page.get_by_text("Page not found").count() == 0, path
+
+
 def test_overview_loads_with_kpis_and_charts(server, page):
     page.goto(server)
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
@@ -167,7 +180,7 @@ GBK_CSV = (
 def test_upload_through_file_input_imports_a_log(server, page, tmp_path):
     path = tmp_path / "浏览器上传_gbk.csv"
     path.write_bytes(GBK_CSV.encode("gbk"))
-    page.goto(f"{server}/import")
+    page.goto(f"{server}/import_log")
     page.wait_for_selector("[data-testid='stFileUploader']", timeout=60_000)
     wait_ready(page)
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
