@@ -138,14 +138,6 @@ def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> 
     return [(shape, int(n), list(examples)) for shape, n, examples in rows]
 
 
-def _sample(table: str, column: str) -> str:
-    """A FROM clause over a column of `table` (the importer passes its sample of the first rows).
-
-    Shapes the first rows do not show are found later among the rows that did not parse (extend_format).
-    """
-    return f"(SELECT {quote_ident(column)} FROM {quote_ident(table)})"
-
-
 def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int, int]:
     """Largest first and second number among values like 5/3/2024 or 05.03.2024 (day or month first)."""
     col = quote_ident(column)
@@ -258,7 +250,9 @@ def detect_column_format(
     con: duckdb.DuckDBPyConnection, table: str, column: str, forced: str | None = None
 ) -> ColumnFormat:
     """Detect the format of every shape in a text column of `table` (forced: a strptime format or SPECIAL)."""
-    shapes = profile_shapes(con, _sample(table, column), column)
+    # `table` is the importer's sample of the first rows; shapes they miss are found later among the
+    # rows that did not parse (extend_format).
+    shapes = profile_shapes(con, quote_ident(table), column)
     # Day-first vs month-first is one decision for the whole column, from the numbers themselves.
     day_first: bool | None = None
     source = ""

@@ -6,6 +6,7 @@ Pages import this module, this module imports `analysis`; nothing in `analysis` 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -69,15 +70,14 @@ def logs(version: int, db: str) -> list:
         return store.list_logs(cur)
 
 
-class _fresh:
+@contextmanager
+def _fresh():
     """`with _fresh() as cur:` — a cursor that is closed afterwards."""
-
-    def __enter__(self):
-        self.cur = cursor()
-        return self.cur
-
-    def __exit__(self, *exc):
-        self.cur.close()
+    cur = cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
 
 
 def cached(func):
