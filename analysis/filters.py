@@ -1,11 +1,21 @@
-"""The global case filter: one frozen, hashable value that every page and CLI command applies the same way."""
+"""The global case filter: one frozen, hashable value that every page and CLI command applies the same way.
+
+Every condition keeps or drops whole cases (never single events), so a case's variant, cycle time and
+directly-follows pairs are the same under every filter. Conditions combine with AND; within one
+condition a list of values means "any of them". The top-k variant condition is applied last: it ranks
+the variants of the cases the other conditions keep.
+
+The JSON form (the CLI's `--filter FILE`) has the same keys as the dataclass; README documents it.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, fields, replace
 
-TIME_MODES = ("started", "completed", "intersecting")
+TIME_MODES = ("started", "completed", "intersecting", "contained")
+
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -14,37 +24,118 @@ class CaseFilter:
 
     time_from: str | None = None          # ISO date or timestamp, inclusive
     time_to: str | None = None            # ISO date or timestamp, inclusive (a date means the whole day)
-    time_mode: str = "intersecting"       # cases started in / completed in / intersecting the range
-    attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)  # (name, allowed values)
+    time_mode: str = "intersecting"       # cases started in / completed in / intersecting / contained in the range
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # case attribute name -> allowed values
+    variants: tuple[tuple[str, ...], ...] = ()     # chosen variants (activity sequences)
+    variants_top: int | None = None                # keep the k most frequent variants
+    activities_present: tuple[str, ...] = ()       # cases with at least one of these activities
+    activities_absent: tuple[str, ...] = ()        # cases with none of these activities
+    departments: tuple[str, ...] = ()              # cases touching at least one of these departments
+    cycle_min_seconds: float | None = None         # cycle time range, inclusive
+    cycle_max_seconds: float | None = None
+    start_activities: tuple[str, ...] = ()         # cases whose first event is one of these
+    end_activities: tuple[str, ...] = ()           # cases whose last event is one of these
+    directly_follows: tuple[Pair, ...] = ()        # cases with at least one of these a→b pairs
+    eventually_follows: tuple[Pair, ...] = ()      # cases where some a is followed later by some b, any pair
 
     @property
     def is_empty(self) -> bool:
         """True when the filter keeps every case."""
-        return not (self.time_from or self.time_to or self.attributes)
+        return self == CaseFilter(time_mode=self.time_mode)
+
+    def active(self) -> list[str]:
+        """The names of the conditions in force (the time range counts once, as `time`)."""
+        names = []
+        for f in fields(self):
+            if f.name in ("time_mode", "time_to", "cycle_max_seconds"):
+                continue
+            value = getattr(self, f.name)
+            if f.name == "time_from":
+                value = self.time_from or self.time_to
+                name = "time"
+            elif f.name == "cycle_min_seconds":
+                value = self.cycle_min_seconds is not None or self.cycle_max_seconds is not None
+                name = "cycle_time"
+            else:
+                name = f.name
+            if value not in (None, (), False):
+                names.append(name)
+        return names
+
+    def without(self, name: str) -> CaseFilter:
+        """A copy with one condition (a name from `active`) removed."""
+        if name == "time":
+            return replace(self, time_from=None, time_to=None)
+        if name == "cycle_time":
+            return replace(self, cycle_min_seconds=None, cycle_max_seconds=None)
+        return replace(self, **{name: CaseFilter.__dataclass_fields__[name].default})
 
     def with_attribute(self, name: str, values: tuple[str, ...]) -> CaseFilter:
         """A copy with one attribute's allowed values replaced (empty values remove the condition)."""
         rest = tuple((n, v) for n, v in self.attributes if n != name)
         attrs = rest + (((name, tuple(values)),) if values else ())
-        return CaseFilter(self.time_from, self.time_to, self.time_mode, tuple(sorted(attrs)))
+        return replace(self, attributes=tuple(sorted(attrs)))
 
     def to_json(self) -> str:
-        """The filter as JSON (the CLI's --filter FILE format)."""
-        return json.dumps({"time_from": self.time_from, "time_to": self.time_to, "time_mode": self.time_mode,
-                           "attributes": {n: list(v) for n, v in self.attributes}}, ensure_ascii=False)
+        """The filter as JSON (the CLI's --filter FILE format); empty conditions are left out."""
+        data = {k: v for k, v in asdict(self).items() if v not in (None, (), [])}
+        data["time_mode"] = self.time_mode
+        if self.attributes:
+            data["attributes"] = {n: list(v) for n, v in self.attributes}
+        return json.dumps(data, ensure_ascii=False, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> CaseFilter:
-        """Read the JSON format of to_json (unknown keys are an error, so typos do not pass silently)."""
+        """Read the JSON format of to_json; unknown keys and wrong shapes are errors, so typos never pass."""
         data = json.loads(text)
-        unknown = set(data) - {"time_from", "time_to", "time_mode", "attributes"}
+        if not isinstance(data, dict):
+            raise ValueError("A filter file holds one JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
         if unknown:
-            raise ValueError(f"Unknown filter keys: {', '.join(sorted(unknown))}")
+            raise ValueError(f"Unknown filter keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
         mode = data.get("time_mode") or "intersecting"
         if mode not in TIME_MODES:
             raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}")
-        attrs = tuple(sorted((str(n), tuple(str(x) for x in v)) for n, v in (data.get("attributes") or {}).items()))
-        return cls(data.get("time_from"), data.get("time_to"), mode, attrs)
+        attrs = data.get("attributes") or {}
+        if not isinstance(attrs, dict):
+            raise ValueError('"attributes" maps a case attribute name to a list of values')
+
+        def texts(key: str) -> tuple[str, ...]:
+            value = data.get(key) or []
+            if isinstance(value, str) or not isinstance(value, list):
+                raise ValueError(f'"{key}" must be a list of names')
+            return tuple(str(x) for x in value)
+
+        def pairs(key: str) -> tuple[Pair, ...]:
+            value = data.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+                raise ValueError(f'"{key}" must be a list of [from, to] pairs')
+            return tuple((str(a), str(b)) for a, b in value)
+
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f'"{key}" must be a number')
+            return value
+
+        variants = data.get("variants") or []
+        if not isinstance(variants, list) or not all(isinstance(v, list) for v in variants):
+            raise ValueError('"variants" must be a list of activity lists')
+        top = number("variants_top")
+        if top is not None and (top != int(top) or top < 1):
+            raise ValueError('"variants_top" must be a whole number of at least 1')
+        return cls(
+            time_from=data.get("time_from"), time_to=data.get("time_to"), time_mode=mode,
+            attributes=tuple(sorted((str(n), tuple(str(x) for x in v)) for n, v in attrs.items())),
+            variants=tuple(tuple(str(a) for a in v) for v in variants),
+            variants_top=int(top) if top is not None else None,
+            activities_present=texts("activities_present"), activities_absent=texts("activities_absent"),
+            departments=texts("departments"),
+            cycle_min_seconds=number("cycle_min_seconds"), cycle_max_seconds=number("cycle_max_seconds"),
+            start_activities=texts("start_activities"), end_activities=texts("end_activities"),
+            directly_follows=pairs("directly_follows"), eventually_follows=pairs("eventually_follows"),
+        )
 
 
 ALL = CaseFilter()
@@ -57,27 +148,77 @@ def _upper_bound(value: str) -> tuple[str, str]:
     return "<=", "CAST(? AS TIMESTAMP)"
 
 
-def case_ids_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
-    """A query selecting the case_id of every kept case of the log, and its parameters."""
-    sql = ["SELECT c.case_id FROM cases c WHERE c.log_id = ?"]
-    params: list = [log_id]
-    flt = flt or ALL
+def _case_conditions(log_id: int, flt: CaseFilter) -> tuple[list[str], list]:
+    """SQL conditions on `cases c` for every condition except top-k variants, and their parameters."""
+    sql: list[str] = []
+    params: list = []
     if flt.time_from or flt.time_to:
-        start_col, end_col = "c.start_ts", "c.end_ts"
-        lo_col, hi_col = {"started": (start_col, start_col), "completed": (end_col, end_col),
-                          "intersecting": (end_col, start_col)}[flt.time_mode]
+        lo_col, hi_col = {"started": ("c.start_ts", "c.start_ts"), "completed": ("c.end_ts", "c.end_ts"),
+                          "intersecting": ("c.end_ts", "c.start_ts"),
+                          "contained": ("c.start_ts", "c.end_ts")}[flt.time_mode]
         if flt.time_from:
-            sql.append(f"AND {lo_col} >= CAST(? AS TIMESTAMP)")
+            sql.append(f"{lo_col} >= CAST(? AS TIMESTAMP)")
             params.append(flt.time_from)
         if flt.time_to:
             op, bound = _upper_bound(flt.time_to)
-            sql.append(f"AND {hi_col} {op} {bound}")
+            sql.append(f"{hi_col} {op} {bound}")
             params.append(flt.time_to)
     for name, values in flt.attributes:
-        sql.append("AND c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = ? AND name = ? "
+        sql.append("c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = ? AND name = ? "
                    "AND list_contains(?, value))")
         params += [log_id, name, list(values)]
-    return " ".join(sql), params
+    if flt.variants:
+        sql.append("c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = ? "
+                   "AND list_contains(?::VARCHAR[][], activities))")
+        params += [log_id, [list(v) for v in flt.variants]]
+    if flt.cycle_min_seconds is not None:
+        sql.append("c.cycle_seconds >= ?")
+        params.append(float(flt.cycle_min_seconds))
+    if flt.cycle_max_seconds is not None:
+        sql.append("c.cycle_seconds <= ?")
+        params.append(float(flt.cycle_max_seconds))
+    # Conditions on the events of a case: one semi-join each over the precomputed pos/next columns.
+    event_conditions = [
+        (flt.activities_present, "IN", "list_contains(?, activity)"),
+        (flt.activities_absent, "NOT IN", "list_contains(?, activity)"),
+        (flt.departments, "IN", "list_contains(?, department)"),
+        (flt.start_activities, "IN", "pos = 1 AND list_contains(?, activity)"),
+        (flt.end_activities, "IN", "next_activity IS NULL AND list_contains(?, activity)"),
+    ]
+    for values, op, where in event_conditions:
+        if values:
+            sql.append(f"c.case_id {op} (SELECT case_id FROM events WHERE log_id = ? AND {where})")
+            params += [log_id, list(values)]
+    if flt.directly_follows:
+        sql.append("c.case_id IN (SELECT case_id FROM events WHERE log_id = ? AND next_activity IS NOT NULL "
+                   "AND list_contains(?::VARCHAR[][], [activity, next_activity]))")
+        params += [log_id, [list(p) for p in flt.directly_follows]]
+    if flt.eventually_follows:
+        # a ... b: the first a comes before the last b. One aggregate per pair, OR-ed.
+        having = " OR ".join("min(pos) FILTER (WHERE activity = ?) < max(pos) FILTER (WHERE activity = ?)"
+                             for _ in flt.eventually_follows)
+        acts = sorted({a for p in flt.eventually_follows for a in p})
+        sql.append(f"c.case_id IN (SELECT case_id FROM events WHERE log_id = ? AND list_contains(?, activity) "
+                   f"GROUP BY case_id HAVING {having})")
+        params += [log_id, acts, *[a for p in flt.eventually_follows for a in p]]
+    return sql, params
+
+
+def case_ids_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
+    """A query selecting the case_id of every kept case of the log, and its parameters."""
+    flt = flt or ALL
+    conditions, params = _case_conditions(log_id, flt)
+    where = "".join(f" AND {c}" for c in conditions)
+    sql = f"SELECT c.case_id FROM cases c WHERE c.log_id = ?{where}"
+    params = [log_id, *params]
+    if flt.variants_top is not None:
+        # Rank the variants of the cases the other conditions keep (ties: the lower variant id, i.e. the
+        # more frequent in the whole log); keep the cases of the top k.
+        sql = (f"WITH kept AS (SELECT c.case_id, c.variant_id FROM cases c WHERE c.log_id = ?{where}), "
+               "top AS (SELECT variant_id FROM kept GROUP BY variant_id ORDER BY count(*) DESC, variant_id LIMIT ?) "
+               "SELECT case_id FROM kept WHERE variant_id IN (SELECT variant_id FROM top)")
+        params.append(int(flt.variants_top))
+    return sql, params
 
 
 def kept_events_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
