@@ -108,6 +108,8 @@ pages = {tr("nav.diagnose"): [
     st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:", url_path="overview",
             default=True),
     st.Page("pages/process_map.py", title=tr("page.map"), icon=":material/account_tree:", url_path="process_map"),
+    st.Page("pages/variants.py", title=tr("page.variants"), icon=":material/alt_route:", url_path="variants"),
+    st.Page("pages/process_model.py", title=tr("page.model"), icon=":material/schema:", url_path="process_model"),
 ]}
 if not common.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",

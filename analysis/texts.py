@@ -321,6 +321,8 @@ TEXTS.update({
     "cli.sample_imported": {"en": "Imported the sample log as log {log_id}.", "zh": "已将示例日志导入为日志 {log_id}。"},
     "cli.has_logs": {"en": "The store already has logs.", "zh": "数据库中已有日志。"},
     "page.map": {"en": "Process map", "zh": "流程图"},
+    "page.variants": {"en": "Variants & cases", "zh": "变体与案例"},
+    "page.model": {"en": "Process model", "zh": "流程模型"},
     "pm.title": {"en": "Process map", "zh": "流程图"},
     "pm.overlay": {"en": "Show on the map", "zh": "图上显示"},
     "pm.ov_frequency": {"en": "frequency (events)", "zh": "频次（事件数）"},

@@ -1,0 +1,11 @@
+"""Discovered model: placeholder until the inductive-miner page lands."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pages.common import tr
+
+common.require_shell()
+st.title(tr("page.model"))
