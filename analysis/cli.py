@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import duckdb
 
 from analysis import importer, metrics, store
+from analysis.filters import CaseFilter, unknown_values
 from analysis.texts import t
 
 
@@ -84,10 +86,27 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def _filter(args, con: duckdb.DuckDBPyConnection, log_id: int) -> CaseFilter | None:
+    """The --filter FILE of a command (None without one); names the log does not have are warned about."""
+    if not getattr(args, "filter", None):
+        return None
+    path = Path(args.filter)
+    try:
+        flt = CaseFilter.from_json(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    for field_name, value in unknown_values(con, log_id, flt):
+        print(t("cli.filter_unknown", args.lang, field=field_name, value=value), file=sys.stderr)
+    return flt
+
+
 def cmd_summary(args) -> int:
     """Headline figures of a log."""
     with store.connect(args.db, read_only=True) as con:
-        result = metrics.summary(con, store.resolve_log(con, args.log))
+        log_id = store.resolve_log(con, args.log)
+        result = metrics.summary(con, log_id, _filter(args, con, log_id))
     if args.json:
         _print_json(result.as_dict())
     else:
@@ -99,7 +118,8 @@ def cmd_summary(args) -> int:
 def cmd_dfg(args) -> int:
     """The directly-follows graph of a log."""
     with store.connect(args.db, read_only=True) as con:
-        result = metrics.dfg(con, store.resolve_log(con, args.log))
+        log_id = store.resolve_log(con, args.log)
+        result = metrics.dfg(con, log_id, _filter(args, con, log_id))
     if args.json:
         _print_json(result.as_dict())
     else:
@@ -111,7 +131,8 @@ def cmd_dfg(args) -> int:
 def cmd_variants(args) -> int:
     """The variants of a log, most frequent first."""
     with store.connect(args.db, read_only=True) as con:
-        result = metrics.variants(con, store.resolve_log(con, args.log), args.top)
+        log_id = store.resolve_log(con, args.log)
+        result = metrics.variants(con, log_id, args.top, _filter(args, con, log_id))
     if args.json:
         _print_json([asdict(v) for v in result])
     else:
@@ -183,9 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  ("dfg", cmd_dfg, "directly-follows graph")):
         p = sub.add_parser(name, parents=[common], help=helptext)
         p.add_argument("log", help="log id or name")
+        p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
         p.set_defaults(func=func)
     p = sub.add_parser("variants", parents=[common], help="variants, most frequent first")
     p.add_argument("log", help="log id or name")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
     p.add_argument("--top", type=_positive, help="only the K most frequent variants")
     p.set_defaults(func=cmd_variants)
     p = sub.add_parser("ensure-sample", parents=[common], help="import the sample log if the store is empty")

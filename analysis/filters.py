@@ -235,3 +235,25 @@ def kept_cases_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
         return "SELECT * FROM cases WHERE log_id = ?", [log_id]
     cases, params = case_ids_sql(log_id, flt)
     return f"SELECT * FROM cases WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
+
+
+def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:
+    """(condition, value) pairs naming an activity, department or attribute value the log does not have.
+
+    A typo in a filter file would otherwise keep no case without a word.
+    """
+    activities = {r[0] for r in con.execute("SELECT DISTINCT activity FROM events WHERE log_id = ?", [log_id]).fetchall()}
+    departments = {r[0] for r in con.execute(
+        "SELECT DISTINCT department FROM events WHERE log_id = ? AND department IS NOT NULL", [log_id]).fetchall()}
+    found: list[tuple[str, str]] = []
+    for name in ("activities_present", "activities_absent", "start_activities", "end_activities"):
+        found += [(name, a) for a in getattr(flt, name) if a not in activities]
+    for name in ("directly_follows", "eventually_follows"):
+        found += [(name, a) for pair in getattr(flt, name) for a in pair if a not in activities]
+    found += [("variants", a) for v in flt.variants for a in v if a not in activities]
+    found += [("departments", d) for d in flt.departments if d not in departments]
+    for attr, values in flt.attributes:
+        present = {r[0] for r in con.execute(
+            "SELECT DISTINCT value FROM case_attributes WHERE log_id = ? AND name = ?", [log_id, attr]).fetchall()}
+        found += [(f"attributes.{attr}", v) for v in values if v not in present]
+    return list(dict.fromkeys(found))

@@ -321,6 +321,8 @@ TEXTS.update({
     "cli.sample_imported": {"en": "Imported the sample log as log {log_id}.", "zh": "已将示例日志导入为日志 {log_id}。"},
     "cli.has_logs": {"en": "The store already has logs.", "zh": "数据库中已有日志。"},
     "page.map": {"en": "Process map", "zh": "流程图"},
+    "cli.filter_unknown": {"en": "Warning: the filter's {field} value {value!r} does not occur in this log.",
+                           "zh": "警告：筛选条件 {field} 的值 {value!r} 在此日志中不存在。"},
     "page.variants": {"en": "Variants & cases", "zh": "变体与案例"},
     "page.model": {"en": "Process model", "zh": "流程模型"},
     "pm.title": {"en": "Process map", "zh": "流程图"},

@@ -170,3 +170,40 @@ def test_delete(cli, tiny_log):
     assert code == 0, err
     assert ok(cli("logs", "--json")) == []
     assert stored(cli, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_filter_file_applies_to_dfg_variants_and_summary(cli, tiny_log, tmp_path):
+    # TINY_LOG: cases 1 and 4 are A>B>C, 2 is A>C, 3 is A>B>B>B>C. "B directly followed by B" keeps case 3 only;
+    # "has B" keeps 1, 3, 4; the top-1 variant among those is A>B>C (cases 1, 4).
+    ok(cli("import", tiny_log))
+    bb = tmp_path / "bb.json"
+    bb.write_text(json.dumps({"directly_follows": [["B", "B"]]}), encoding="utf-8")
+    assert ok(cli("summary", "1", "--filter", bb, "--json"))["cases"] == 1
+    edges = {(e["source"], e["target"]): e["frequency"] for e in ok(cli("dfg", "1", "--filter", bb, "--json"))["edges"]}
+    assert edges == {("A", "B"): 1, ("B", "B"): 2, ("B", "C"): 1}
+    top = tmp_path / "top.json"
+    top.write_text(json.dumps({"activities_present": ["B"], "variants_top": 1}), encoding="utf-8")
+    variants = ok(cli("variants", "1", "--filter", top, "--json"))
+    assert [(v["activities"], v["cases"], v["share"], v["median_seconds"]) for v in variants] == [
+        (["A", "B", "C"], 2, 1.0, (3 * 3600 + 20 * 60) / 2)]
+
+
+def test_filter_file_errors_are_plain(cli, tiny_log, tmp_path):
+    ok(cli("import", tiny_log))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"activities_presnt": ["B"]}', encoding="utf-8")
+    assert "Unknown filter keys: activities_presnt" in failed(cli("dfg", "1", "--filter", bad))
+    bad.write_text('{"directly_follows": ["A", "B"]}', encoding="utf-8")
+    assert "[from, to] pairs" in failed(cli("dfg", "1", "--filter", bad))
+    bad.write_text('{"variants_top": 1', encoding="utf-8")
+    assert "not valid JSON" in failed(cli("variants", "1", "--filter", bad))
+    assert "No such file" in failed(cli("variants", "1", "--filter", tmp_path / "missing.json"))
+
+
+def test_filter_value_the_log_lacks_is_warned_about(cli, tiny_log, tmp_path):
+    ok(cli("import", tiny_log))
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"activities_present": ["Shp"]}), encoding="utf-8")
+    code, out, err = cli("variants", "1", "--filter", typo, "--json")
+    assert code == 0 and json.loads(out) == []
+    assert "activities_present" in err and "'Shp'" in err
