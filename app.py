@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import defaults
-from analysis.filters import ALL, TIME_MODES, CaseFilter
-from pages import common
+from analysis.filters import ALL
+from pages import common, filter_panel
 from pages.common import tr
 
 st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon=":material/troubleshoot:", layout="wide")
@@ -51,40 +51,6 @@ def log_selector() -> int | None:
     return chosen
 
 
-def filter_panel(log_id: int) -> None:
-    """The global filter: time range and case-attribute values. Kept in session state as one CaseFilter."""
-    first, last = common.time_span(log_id)
-    if first is None:
-        return
-    box = st.sidebar.expander(tr("side.filter"), expanded=not common.active_filter().is_empty)
-    lo, hi = first.date(), last.date()
-    span = box.date_input(tr("side.time_range"), value=(lo, hi), min_value=lo, max_value=hi, key=f"flt_time_{log_id}")
-    mode = box.selectbox(tr("side.time_mode"), TIME_MODES, index=TIME_MODES.index("intersecting"),
-                         format_func=lambda m: tr(f"mode.{m}"), key=f"flt_mode_{log_id}")
-    time_from = time_to = None
-    if isinstance(span, (tuple, list)) and len(span) == 2:
-        if span[0] > lo:
-            time_from = span[0].isoformat()
-        if span[1] < hi:
-            time_to = span[1].isoformat()
-    flt = CaseFilter(time_from, time_to, mode)
-    for name in common.case_attribute_names(log_id):
-        values = common.case_attribute_values(log_id, name)
-        chosen = box.multiselect(name, values, key=f"flt_attr_{log_id}_{name}")
-        flt = flt.with_attribute(name, tuple(chosen))
-    if box.button(tr("side.reset"), key="flt_reset"):
-        for key in list(st.session_state):
-            if key.startswith(("flt_time_", "flt_mode_", "flt_attr_")):
-                del st.session_state[key]
-        st.session_state["case_filter"] = ALL
-        st.rerun()
-    st.session_state["case_filter"] = flt
-    if not flt.is_empty:
-        total = common.case_count(log_id, ALL)
-        kept = common.case_count(log_id, flt)
-        box.caption(tr("side.kept", kept=kept, total=total, share=kept / total if total else 0))
-
-
 st.session_state["shell"] = True  # pages check it: they always run inside this frame
 language_switch()
 try:
@@ -100,7 +66,7 @@ if common.viewer_mode():
     st.sidebar.caption(tr("side.viewer"))
 active = log_selector()
 if active is not None:
-    filter_panel(active)
+    filter_panel.panel(active)
 
 # url_path = the file's stem: on its first run Streamlit still resolves the URL against the pages/
 # folder by file name and would show "Page not found" for any other path.

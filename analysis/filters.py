@@ -257,3 +257,19 @@ def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:
             "SELECT DISTINCT value FROM case_attributes WHERE log_id = ? AND name = ?", [log_id, attr]).fetchall()}
         found += [(f"attributes.{attr}", v) for v in values if v not in present]
     return list(dict.fromkeys(found))
+
+
+def filter_choices(con, log_id: int) -> dict:
+    """What the filter panel offers for a log: activities (most frequent first), departments, the
+    directly-follows pairs that occur, and the longest cycle time in seconds."""
+    activities = [r[0] for r in con.execute(
+        "SELECT activity FROM events WHERE log_id = ? GROUP BY activity ORDER BY count(*) DESC, activity",
+        [log_id]).fetchall()]
+    departments = [r[0] for r in con.execute(
+        "SELECT DISTINCT department FROM events WHERE log_id = ? AND department IS NOT NULL ORDER BY 1",
+        [log_id]).fetchall()]
+    pairs = [(a, b) for a, b in con.execute(
+        """SELECT activity, next_activity FROM events WHERE log_id = ? AND next_activity IS NOT NULL
+           GROUP BY ALL ORDER BY count(*) DESC, 1, 2""", [log_id]).fetchall()]
+    longest = con.execute("SELECT max(cycle_seconds) FROM cases WHERE log_id = ?", [log_id]).fetchone()[0]
+    return {"activities": activities, "departments": departments, "pairs": pairs, "max_cycle_seconds": longest or 0}

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from analysis import overview, process_map, store
+from analysis import cases, filters, overview, process_map, store
 from analysis.filters import ALL, CaseFilter
 from analysis.texts import t
 
@@ -125,3 +125,8 @@ case_attribute_values = cached(overview.case_attribute_values)
 time_span = cached(overview.time_span)
 activity_counts = cached(process_map.activity_counts)
 discover_map = cached(process_map.discover_map)
+filter_choices = cached(filters.filter_choices)
+variant_catalogue = cached(cases.variant_catalogue)
+variant_table = cached(cases.variant_table)
+case_list = cached(cases.case_list)
+case_timeline = cached(cases.case_timeline)
