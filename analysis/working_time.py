@@ -34,7 +34,10 @@ class WorkCalendar:
         if not self.workdays or any(d not in range(7) for d in self.workdays):
             raise ValueError("Working days are numbers 0 (Monday) to 6 (Sunday), at least one")
         for day in self.holidays:
-            dt.date.fromisoformat(day)  # a bad date fails here, with the date in the message
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError as exc:
+                raise ValueError(f"Holiday {day!r} is not a date YYYY-MM-DD: {exc}") from None
 
     @property
     def day_seconds(self) -> int:
