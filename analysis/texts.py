@@ -398,6 +398,38 @@ TEXTS.update({
     "im.log_line": {"en": "{cases:,} cases, {events:,} events, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
 })
 
+# The Process model page (discovered model).
+TEXTS.update({
+    "md.title": {"en": "Discovered process model", "zh": "发现的流程模型"},
+    "md.noise": {"en": "Noise threshold (0 = every path kept)", "zh": "噪声阈值（0 = 保留所有路径）"},
+    "md.noise_help": {
+        "en": "Inductive miner (pm4py). 0 keeps every behaviour seen in the kept cases, so every case fits the model. "
+              "Higher values leave out rare paths for a simpler model.",
+        "zh": "归纳挖掘算法（pm4py）。0 保留所选案例中出现过的所有行为，所有案例都符合模型；数值越高，越多罕见路径被忽略，模型越简洁。",
+    },
+    "md.mining": {"en": "Discovering the model…", "zh": "正在发现模型…"},
+    "md.empty": {"en": "No case matches the filter, so there is no model to discover. Loosen the filter in the sidebar.",
+                 "zh": "没有符合筛选条件的案例，无法发现模型。请在侧边栏放宽筛选条件。"},
+    "md.fitness": {"en": "Fitness of the kept cases", "zh": "所选案例的拟合度"},
+    "md.fitness_help": {
+        "en": "Token-based replay (pm4py): 100% means every case can run through the model. "
+              "Replay is a heuristic: with deeply nested parallel branches it can count a fitting case as unfitting.",
+        "zh": "基于令牌的重放（pm4py）：100% 表示所有案例都能按模型执行。重放是启发式方法：在多层嵌套的并行分支中，可能把符合模型的案例算作不符合。",
+    },
+    "md.fitting": {"en": "Cases that fit the model", "zh": "符合模型的案例"},
+    "md.fitting_help": {"en": "Cases that replay on the model without a missing or left-over token.",
+                        "zh": "在模型上重放时既不缺少令牌、也没有剩余令牌的案例。"},
+    "md.fitting_cases": {"en": "{fitting:,} of {cases:,} cases", "zh": "{cases:,} 个案例中的 {fitting:,} 个"},
+    "md.caption": {
+        "en": "Mined from {cases:,} cases ({variants:,} variants): {tasks} activities, {gateways} gateways "
+              "(× = one of the paths, + = all paths in parallel).",
+        "zh": "基于 {cases:,} 个案例（{variants:,} 个变体）挖掘：{tasks} 个活动、{gateways} 个网关（× = 选择其中一条路径，+ = 所有路径并行）。",
+    },
+    "md.download_bpmn": {"en": "Download BPMN 2.0 XML", "zh": "下载 BPMN 2.0 XML"},
+    "md.download_pnml": {"en": "Download Petri net (PNML)", "zh": "下载 Petri 网（PNML）"},
+    "md.download_dot": {"en": "Download DOT", "zh": "下载 DOT"},
+})
+
 
 def t(key: str, lang: str = "en", **values) -> str:
     """The text for `key` in `lang` (English when missing), with {placeholders} filled in."""

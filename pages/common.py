@@ -130,3 +130,8 @@ variant_catalogue = cached(cases.variant_catalogue)
 variant_table = cached(cases.variant_table)
 case_list = cached(cases.case_list)
 case_timeline = cached(cases.case_timeline)
+
+from analysis import process_model  # noqa: E402  (appended with the calls below)
+
+discover_model = cached(process_model.discover_model)
+replay_fitness = cached(process_model.replay_fitness)

@@ -287,3 +287,19 @@ def test_process_map_page_sliders_and_overlays(app):
         assert not app.exception
     app.slider(key="pm_paths").set_value(0).run()
     assert not app.exception
+
+
+def test_process_model_page_slider_and_downloads(app):
+    app.switch_page("pages/process_model.py").run()
+    assert not app.exception
+    assert app.title[0].value == "发现的流程模型"
+    assert app.slider(key="md_noise").value == 0.2
+    charts = app.get("graphviz_chart")
+    assert len(charts) == 1 and charts[0].proto.spec.startswith("digraph bpmn {")
+    default = charts[0].proto.spec
+    for key, suffix in (("md_bpmn", ".bpmn"), ("md_pnml", ".pnml"), ("md_dot", ".dot")):
+        assert app.download_button(key=key).proto.url.endswith(suffix)
+    app.slider(key="md_noise").set_value(0.0).run()
+    assert not app.exception
+    assert app.get("graphviz_chart")[0].proto.spec != default  # every path kept: a different model
+    assert app.metric[0].value == "100.00%" and app.metric[1].value == "100.0%"  # every case fits at noise 0
