@@ -297,8 +297,9 @@ def test_process_model_page_slider_and_downloads(app):
     charts = app.get("graphviz_chart")
     assert len(charts) == 1 and charts[0].proto.spec.startswith("digraph bpmn {")
     default = charts[0].proto.spec
-    for key, suffix in (("md_bpmn", ".bpmn"), ("md_pnml", ".pnml"), ("md_dot", ".dot")):
-        assert app.download_button(key=key).proto.url.endswith(suffix)
+    labels = {key: app.download_button(key=key).label for key in ("md_bpmn", "md_pnml", "md_dot")}
+    assert labels == {"md_bpmn": "下载 BPMN 2.0 XML", "md_pnml": "下载 Petri 网（PNML）", "md_dot": "下载 DOT"}
+    assert all(app.download_button(key=key).proto.url for key in labels)  # content was handed to the browser
     app.slider(key="md_noise").set_value(0.0).run()
     assert not app.exception
     assert app.get("graphviz_chart")[0].proto.spec != default  # every path kept: a different model
