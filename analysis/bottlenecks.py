@@ -31,17 +31,23 @@ def _span(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[dt.date, dt.date
     return first.date(), last.date()
 
 
-def _steps(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None,
-           calendar: WorkCalendar | None) -> tuple[str, list]:
-    """CTEs ending in `steps`: one row per kept event with prev_activity, wait_s, proc_s, trans_s, and
-    `cycle` holding the total cycle time of the kept cases (both in calendar or working seconds)."""
+def steps_sql(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None,
+              calendar: WorkCalendar | None, unit: str | None = None) -> tuple[str, list]:
+    """CTEs ending in `steps`: one row per kept event with its predecessor's activity, department and
+    resource (prev_*), wait_s, proc_s, trans_s, and `cycle` holding the total cycle time of the kept cases
+    (all in calendar or working seconds).
+
+    With `unit` ('department' or 'resource'), events without that value are left out first, so the
+    predecessor is the previous event that has one (X, blank, Y is one hand-off X→Y).
+    """
     events, params = kept_events_sql(log_id, flt)
     cases, case_params = kept_cases_sql(log_id, flt)
+    where = {None: "", "department": "WHERE department IS NOT NULL", "resource": "WHERE resource IS NOT NULL"}[unit]
     base = f"""ev AS (SELECT case_id, activity, department, resource, pos, ts, start_ts,
                           coalesce(start_ts, ts) AS begin_ts,
                           lag(ts) OVER w AS prev_end, lag(activity) OVER w AS prev_activity,
                           lag(department) OVER w AS prev_department, lag(resource) OVER w AS prev_resource
-                   FROM ({events}) WINDOW w AS (PARTITION BY case_id ORDER BY pos))"""
+                   FROM ({events}) {where} WINDOW w AS (PARTITION BY case_id ORDER BY pos))"""
     if calendar is None:
         def dur(a: str, b: str) -> str:
             return f"(epoch_us({b}) - epoch_us({a})) / 1e6"
@@ -71,7 +77,7 @@ def activity_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter 
                    calendar: WorkCalendar | None = None) -> pd.DataFrame:
     """Per activity, most waiting first: activity, department (its most frequent), frequency, cases,
     median/p90 processing and waiting seconds, total_wait_seconds, share_of_waiting, share_of_cycle_time."""
-    ctes, params = _steps(con, log_id, flt, calendar)
+    ctes, params = steps_sql(con, log_id, flt, calendar)
     return con.execute(
         f"""{ctes},
         per AS (SELECT activity, mode(department) AS department, count(*) AS frequency,
@@ -95,7 +101,7 @@ def edge_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | No
     """Per directly-follows edge, most waiting first: source, target, frequency, cases, median/p90
     transition seconds (timestamp(b) − timestamp(a)), median/p90 waiting seconds (start(b) − end(a)),
     total_wait_seconds, share_of_waiting, share_of_cycle_time."""
-    ctes, params = _steps(con, log_id, flt, calendar)
+    ctes, params = steps_sql(con, log_id, flt, calendar)
     return con.execute(
         f"""{ctes},
         per AS (SELECT prev_activity AS source, activity AS target, count(*) AS frequency,
@@ -117,7 +123,7 @@ def monthly_wait(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[s
                  flt: CaseFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
     """Median wait before each of `activities` per calendar month of the event's start: month, activity,
     median_wait_seconds, events."""
-    ctes, params = _steps(con, log_id, flt, calendar)
+    ctes, params = steps_sql(con, log_id, flt, calendar)
     return con.execute(
         f"""{ctes}
         SELECT date_trunc('month', begin_ts) AS month, activity, quantile_cont(wait_s, 0.5) AS median_wait_seconds,
@@ -132,7 +138,7 @@ def wait_by_attribute(con: duckdb.DuckDBPyConnection, log_id: int, attribute: st
                       flt: CaseFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
     """Median wait before each activity per value of a case attribute: value, activity,
     median_wait_seconds, events (the heatmap 'campaign type × step')."""
-    ctes, params = _steps(con, log_id, flt, calendar)
+    ctes, params = steps_sql(con, log_id, flt, calendar)
     return con.execute(
         f"""{ctes}
         SELECT a.value, s.activity, quantile_cont(s.wait_s, 0.5) AS median_wait_seconds, count(*) AS events
