@@ -10,9 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from analysis import importer, metrics, store
+from analysis import bottlenecks, handoffs, importer, metrics, store
 from analysis.filters import CaseFilter, unknown_values
 from analysis.texts import t
+from analysis.working_time import WorkCalendar
 
 
 def _print_json(data) -> None:
@@ -141,6 +142,66 @@ def cmd_variants(args) -> int:
     return 0
 
 
+def _records(frame) -> list[dict]:
+    """DataFrame rows as JSON-ready dicts (NaN → null, numpy numbers → Python)."""
+    return json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+
+
+def _calendar(args) -> WorkCalendar | None:
+    """--calendar FILE (working time) or None (calendar time)."""
+    if not getattr(args, "calendar", None):
+        return None
+    path = Path(args.calendar)
+    try:
+        return WorkCalendar.from_json(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def cmd_bottlenecks(args) -> int:
+    """Waiting and processing per activity and edge, most waiting first."""
+    with store.connect(args.db, read_only=True) as con:
+        log_id = store.resolve_log(con, args.log)
+        flt, calendar = _filter(args, con, log_id), _calendar(args)
+        activities = bottlenecks.activity_stats(con, log_id, flt, calendar)
+        edges = bottlenecks.edge_stats(con, log_id, flt, calendar)
+    if args.json:
+        _print_json({"activities": _records(activities), "edges": _records(edges),
+                     "time": "working" if calendar else "calendar"})
+    else:
+        for r in activities.itertuples():
+            print(f"{r.activity}: {r.share_of_waiting or 0:.0%} of waiting, median wait "
+                  f"{(r.median_wait_seconds or 0) / 86400:.1f} d over {r.frequency:,} events")
+    return 0
+
+
+def cmd_handoffs(args) -> int:
+    """Hand-off matrix, ping-pong and hand-offs per case at department or resource level."""
+    with store.connect(args.db, read_only=True) as con:
+        log_id = store.resolve_log(con, args.log)
+        flt, calendar = _filter(args, con, log_id), _calendar(args)
+        matrix = handoffs.handoff_matrix(con, log_id, flt, args.level, calendar)
+        pings = handoffs.pingpong(con, log_id, flt, args.level)
+        cost = handoffs.handoff_cost(handoffs.handoffs_per_case(con, log_id, flt, args.level))
+        share = handoffs.handoff_wait_share(con, log_id, flt, args.level, calendar)
+        front = handoffs.front_line_waits(con, log_id, args.front, flt, calendar) if args.front else None
+    if args.json:
+        data = {"level": args.level, "matrix": _records(matrix), "pingpong": _records(pings),
+                "per_case": {"seconds_per_handoff": cost["seconds_per_handoff"], "low_seconds": cost["low"],
+                             "high_seconds": cost["high"], "cases": cost["cases"],
+                             "median_cycle_by_handoffs": _records(cost["by_handoffs"]),
+                             "share_of_cycle_time_waiting_at_handoffs": share}}
+        if front is not None:
+            data["front_line"] = _records(front)
+        _print_json(data)
+    else:
+        for r in matrix.head(20).itertuples():
+            print(f"{r._1} -> {r.to}: {r.count:,} ({r.cases:,} cases), median wait {(r.median_wait_seconds or 0) / 86400:.1f} d")
+        for r in pings.itertuples():
+            print(f"ping-pong {r.pair_a} <-> {r.pair_b}: {r.occurrences:,} in {r.cases:,} cases")
+    return 0
+
+
 def cmd_sample(args) -> int:
     """Write the generated sample campaign log as CSV (for benchmarks, or to look at)."""
     from analysis import sample
@@ -211,6 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
     p.add_argument("--top", type=_positive, help="only the K most frequent variants")
     p.set_defaults(func=cmd_variants)
+    p = sub.add_parser("bottlenecks", parents=[common], help="waiting and processing per activity and edge")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
+    p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON (format in README)")
+    p.set_defaults(func=cmd_bottlenecks)
+    p = sub.add_parser("handoffs", parents=[common], help="hand-offs between departments or resources")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--level", choices=handoffs.LEVELS, default="department")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
+    p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON (format in README)")
+    p.add_argument("--front", action="append", metavar="DEPARTMENT",
+                   help="a front-line department (repeatable): adds who the front line waits on")
+    p.set_defaults(func=cmd_handoffs)
     p = sub.add_parser("ensure-sample", parents=[common], help="import the sample log if the store is empty")
     p.set_defaults(func=cmd_ensure_sample)
     p = sub.add_parser("sample", help="write the generated sample campaign log as CSV")

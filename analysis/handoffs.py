@@ -4,7 +4,8 @@ the front line waits on.
 Definitions (DESIGN.md): a hand-off is a pair of consecutive events of a case whose department (or
 resource) differs; events without one are skipped, so X, (blank), Y is one hand-off X→Y. Its wait is
 the start of the second event − the end of the first. Ping-pong: three consecutive events X, Y, X with
-X ≠ Y; it is counted per unordered pair {X, Y}.
+X ≠ Y, after consecutive events of one unit are merged into one block (X, Y, Y, X is a ping-pong);
+it is counted per unordered pair {X, Y}.
 """
 
 from __future__ import annotations
@@ -106,9 +107,10 @@ def pingpong(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None
     cases, case_params = kept_cases_sql(log_id, flt)
     return con.execute(
         f"""{ctes},
-        triples AS (SELECT case_id, prev_{unit} AS y, {unit} AS z,
-                           lag(prev_{unit}) OVER (PARTITION BY case_id ORDER BY pos) AS x
-                    FROM steps),
+        -- Runs of one unit collapse to one block first: X, Y, Y, X is a ping-pong too.
+        blocks AS (SELECT case_id, pos, {unit} AS u FROM steps WHERE prev_{unit} IS NULL OR prev_{unit} <> {unit}),
+        triples AS (SELECT case_id, u AS z, lag(u) OVER w AS y, lag(u, 2) OVER w AS x
+                    FROM blocks WINDOW w AS (PARTITION BY case_id ORDER BY pos)),
         hits AS (SELECT case_id, least(x, y) AS pair_a, greatest(x, y) AS pair_b FROM triples
                  WHERE x = z AND x <> y),
         kept AS ({cases}),

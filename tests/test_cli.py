@@ -207,3 +207,35 @@ def test_filter_value_the_log_lacks_is_warned_about(cli, tiny_log, tmp_path):
     code, out, err = cli("variants", "1", "--filter", typo, "--json")
     assert code == 0 and json.loads(out) == []
     assert "activities_present" in err and "'Shp'" in err
+
+
+def test_bottlenecks_and_handoffs_json(cli, tiny_log, tmp_path):
+    # TINY_LOG (no start timestamps: the whole gap counts as waiting). Waits before B: 1 h (case 1),
+    # 30 min + 1 h + 30 min (case 3), 10 min (case 4) → total 3 h 10 min over 5 events, median 30 min.
+    ok(cli("import", tiny_log))
+    data = ok(cli("bottlenecks", "1", "--json"))
+    assert data["time"] == "calendar"
+    b = next(a for a in data["activities"] if a["activity"] == "B")
+    assert {"activity", "frequency", "median_wait_seconds", "p90_wait_seconds", "median_processing_seconds",
+            "total_wait_seconds", "share_of_cycle_time"} <= set(b)
+    assert (b["frequency"], b["total_wait_seconds"], b["median_wait_seconds"]) == (5, 11400, 1800)
+    assert b["median_processing_seconds"] is None
+    assert {(e["source"], e["target"]) for e in data["edges"]} == {("A", "B"), ("B", "B"), ("B", "C"), ("A", "C")}
+    # Departments: Sales, Finance, Sales in cases 1, 3, 4 → 2 hand-offs each and one ping-pong each.
+    h = ok(cli("handoffs", "1", "--json", "--front", "Sales"))
+    assert [(m["from"], m["to"], m["count"], m["cases"]) for m in h["matrix"]] == [
+        ("Finance", "Sales", 3, 3), ("Sales", "Finance", 3, 3)]
+    assert [(p["pair_a"], p["pair_b"], p["occurrences"], p["cases"]) for p in h["pingpong"]] == [
+        ("Finance", "Sales", 3, 3)]
+    assert set(h["per_case"]) >= {"seconds_per_handoff", "low_seconds", "high_seconds", "median_cycle_by_handoffs"}
+    assert [f["department"] for f in h["front_line"]] == ["Finance"]
+    calendar = tmp_path / "cal.json"
+    calendar.write_text('{"workdays": [0, 1, 2, 3, 4], "day_start": "09:00", "day_end": "10:00"}', encoding="utf-8")
+    working = ok(cli("bottlenecks", "1", "--json", "--calendar", calendar))
+    assert working["time"] == "working"
+    b = next(a for a in working["activities"] if a["activity"] == "B")
+    # Office hours 09:00-10:00: case 1's B wait 09:00→10:00 = 1 h; case 3 08:00→08:30 = 0, 08:30→09:30 = 30 min,
+    # 09:30→10:00 = 30 min; case 4 09:00→09:10 = 10 min. Total 2 h 10 min.
+    assert b["total_wait_seconds"] == 7800
+    calendar.write_text('{"day_start": "18:00", "day_end": "09:00"}', encoding="utf-8")
+    assert "forwards" in failed(cli("bottlenecks", "1", "--calendar", calendar))
