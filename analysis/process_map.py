@@ -1,5 +1,7 @@
 """The process map: the directly-follows graph of kept activities, simplified by two sliders, as DOT.
 
+(`map_render` draws the same map as SVG, without Graphviz.)
+
 The activity slider keeps the most frequent activities and recomputes the graph on the events of
 those activities only (as Disco does), so every kept activity still lies on a path from the start to
 the end. The path slider then keeps the most frequent edges, plus, whatever the slider says, the
@@ -29,6 +31,7 @@ class MapEdge:
     cases: int
     mean_seconds: float | None
     median_seconds: float | None
+    p90_seconds: float | None = None
 
 
 @dataclass
@@ -76,7 +79,8 @@ def discover_map(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[s
                FROM steps
                UNION ALL
                SELECT activity, ?, case_id, NULL FROM steps WHERE next IS NULL)
-           SELECT source, target, count(*), count(DISTINCT case_id), avg(d), quantile_cont(d, 0.5)
+           SELECT source, target, count(*), count(DISTINCT case_id), avg(d), quantile_cont(d, 0.5),
+                  quantile_cont(d, 0.9)
            FROM pairs GROUP BY source, target ORDER BY 3 DESC, 1, 2""",
         [*params, list(activities), START, END],
     ).fetchall()
@@ -87,7 +91,7 @@ def discover_map(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[s
         f"""SELECT activity, mode(department) FROM ({events})
             WHERE list_contains(?, activity) GROUP BY activity""",
         [*params, list(activities)]).fetchall())
-    edges = [MapEdge(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5]) for r in rows]
+    edges = [MapEdge(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5], r[6]) for r in rows]
     return ProcessMap({a: int(counts[a]) for a in activities if a in counts}, departments, edges)
 
 

@@ -395,6 +395,11 @@ TEXTS.update({
     "pm.download_csv": {"en": "Download edges (CSV)", "zh": "下载路径数据（CSV）"},
     "pm.col_from": {"en": "from", "zh": "从"},
     "pm.col_to": {"en": "to", "zh": "到"},
+    "pm.ov_p90": {"en": "p90 time between (9 in 10 faster)", "zh": "间隔时间 P90（九成更快）"},
+    "pm.download_svg": {"en": "Download SVG", "zh": "下载 SVG"},
+    "pm.fit": {"en": "Fit", "zh": "适应"},
+    "pm.zoom_hint": {"en": "Drag to move the map; mouse wheel or + / − to zoom; Fit shows it whole.",
+                     "zh": "拖动可移动流程图；滚轮或 + / − 缩放；“适应”显示全图。"},
     "im.log_line": {"en": "{cases:,} cases, {events:,} events, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
 })
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import streamlit as st
 
-from analysis import process_map
+from analysis import map_render, process_map
 from pages import common
 from pages.common import format_duration, tr
 
@@ -19,7 +20,7 @@ if log_id is None:
     st.stop()
 flt = common.active_filter()
 
-overlays = ["frequency", "cases", "mean", "median"]
+overlays = ["frequency", "cases", "mean", "median", "p90"]
 left, mid, right = st.columns([2, 3, 3])
 overlay = left.radio(tr("pm.overlay"), overlays, format_func=lambda o: tr(f"pm.ov_{o}"), key="pm_overlay")
 activity_pct = mid.slider(tr("pm.activities"), 5, 100, 100, step=5, key="pm_activities")
@@ -36,7 +37,7 @@ pm = process_map.prune_paths(common.discover_map(log_id, kept, flt), path_pct / 
 def edge_value(e: process_map.MapEdge) -> float:
     """The overlay's number for an edge (times are 0 on the artificial start and end edges)."""
     return {"frequency": e.frequency, "cases": e.cases, "mean": e.mean_seconds or 0,
-            "median": e.median_seconds or 0}[overlay]
+            "median": e.median_seconds or 0, "p90": e.p90_seconds or 0}[overlay]
 
 
 def edge_label(e: process_map.MapEdge) -> str:
@@ -51,26 +52,34 @@ values = {(e.source, e.target): edge_value(e) for e in pm.edges}
 labels = {(e.source, e.target): edge_label(e) for e in pm.edges}
 nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
 # In the time views, the three edges holding the most time in total are drawn in red.
-hot = process_map.bottleneck_edges(pm) if overlay in ("mean", "median") else set()
+hot = process_map.bottleneck_edges(pm) if overlay in ("mean", "median", "p90") else set()
 dot = process_map.to_dot(pm, labels, values, nodes, hot)
+svg = map_render.to_svg(pm, labels, values, nodes, hot)
 st.caption(tr("pm.caption", activities=len(pm.activities), total=len(counts),
               edges=sum(1 for e in pm.edges if process_map.START != e.source and process_map.END != e.target)))
 if hot:
     st.caption(tr("pm.hot"))
-st.graphviz_chart(dot)  # natural size: stretching a tall map to the page width makes it huge
+# Drawn here, not by Graphviz (no `dot` binary needed); the frame pans and zooms in the browser.
+height = int(min(max(map_render.svg_size(svg)[1] + 20, 400), 900))
+# Every text in it is escaped by map_render (names come from users' files).
+st.iframe(map_render.zoomable_html(svg, height, tr("pm.fit")), height=height)
+st.caption(tr("pm.zoom_hint"))
 
 colours = process_map.department_colours(pm)
 if colours:
-    legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:4px;margin-right:6px">{d}</span>'
+    legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:4px;margin-right:6px">'
+                      f"{html.escape(d)}</span>"
                       for d, c in colours.items())
     st.markdown(f"**{tr('pm.legend')}**: {legend}", unsafe_allow_html=True)
 
 table = io.StringIO()
 writer = csv.writer(table)
-writer.writerow([tr("pm.col_from"), tr("pm.col_to"), "frequency", "cases", "mean_seconds", "median_seconds"])
+writer.writerow([tr("pm.col_from"), tr("pm.col_to"), "frequency", "cases", "mean_seconds", "median_seconds",
+                 "p90_seconds"])
 for e in pm.edges:
-    writer.writerow([e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds])
-down1, down2 = st.columns(2)
+    writer.writerow([e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds, e.p90_seconds])
+down0, down1, down2 = st.columns(3)
+down0.download_button(tr("pm.download_svg"), svg, file_name="process_map.svg", mime="image/svg+xml", key="pm_svg")
 down1.download_button(tr("pm.download_dot"), dot, file_name="process_map.dot", mime="text/vnd.graphviz",
                       key="pm_dot")
 down2.download_button(tr("pm.download_csv"), "\ufeff" + table.getvalue(), file_name="process_map_edges.csv",

@@ -282,11 +282,28 @@ def test_process_map_page_sliders_and_overlays(app):
     app.slider(key="pm_activities").set_value(50).run()
     assert not app.exception
     assert app.caption[0].value.startswith("显示 6/12 个活动")
-    for overlay in ("cases", "mean", "median"):
+    for overlay in ("cases", "mean", "median", "p90"):
         app.radio(key="pm_overlay").set_value(overlay).run()
         assert not app.exception
+    assert "三条路径" in app.caption[1].value  # the time views mark the bottleneck paths
     app.slider(key="pm_paths").set_value(0).run()
     assert not app.exception
+
+
+def test_process_map_page_draws_its_own_svg_with_downloads(app):
+    import xml.etree.ElementTree as ET
+
+    app.switch_page("pages/process_map.py").run()
+    assert not app.exception
+    frame = app.get("iframe")[0].proto.srcdoc  # the zoomable page around the map
+    svg = ET.fromstring(frame[frame.index("<svg"):frame.index("</svg>") + len("</svg>")])
+    nodes = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "node" in g.get("class", "").split()]
+    assert len(nodes) == 12 + 2  # the sample's activities + ▶ ■
+    assert [b.label for b in app.download_button] == ["下载 SVG", "下载 DOT", "下载路径数据（CSV）"]
+    assert app.download_button(key="pm_svg").proto.url.endswith(".svg")
+    app.radio(key="pm_overlay").set_value("p90").run()
+    frame = app.get("iframe")[0].proto.srcdoc
+    assert frame.count('data-highlight="1"') == 3  # the three bottleneck paths in red
 
 
 def test_process_model_page_slider_and_downloads(app):

@@ -95,6 +95,9 @@ def page(browser):
     context.close()
 
 
+MAP_FRAME = "iframe[data-testid='stIFrame']"  # the process map's pan-and-zoom frame
+
+
 def wait_ready(pg) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator) and charts drew."""
     pg.wait_for_selector("[data-testid='stApp']", timeout=60_000)
@@ -110,7 +113,7 @@ def no_exception(pg) -> None:
 def test_every_page_opens_from_its_own_address_on_a_fresh_server(server, page):
     # First in this file on purpose: the server has served nothing yet, the case where Streamlit
     # would run a file of pages/ alone (pages/__init__.py and common.require_shell prevent it).
-    for path, marker in (("overview", "[data-testid='stMetric']"), ("process_map", "[data-testid='stGraphVizChart']"),
+    for path, marker in (("overview", "[data-testid='stMetric']"), ("process_map", MAP_FRAME),
                          ("import_log", "[data-testid='stFileUploader']")):
         page.goto(f"{server}/{path}?lang=en")
         page.wait_for_selector(marker, timeout=60_000)
@@ -152,11 +155,13 @@ def test_every_page_in_both_languages(server, page):
         no_exception(page)
         page.screenshot(path=str(SHOTS / f"import_{suffix}.png"), full_page=True)
         page.locator("[data-testid='stSidebarNav']").get_by_text(nav_map, exact=True).click()
-        # The map is drawn in the browser: Graphviz's SVG with one <g class="node"> per activity.
-        page.wait_for_selector("[data-testid='stGraphVizChart'] svg g.node", timeout=60_000)
+        # The map is our own SVG in a frame, with one <g class="node"> per activity.
+        page.wait_for_selector(MAP_FRAME, timeout=60_000)
         wait_ready(page)
         no_exception(page)
-        assert page.locator("[data-testid='stGraphVizChart'] svg g.node").count() >= 12 + 2  # activities + ▶ ■
+        nodes = page.frame_locator(MAP_FRAME).locator("svg g.node")
+        nodes.first.wait_for(timeout=30_000)
+        assert nodes.count() >= 12 + 2  # activities + ▶ ■
         page.screenshot(path=str(SHOTS / f"map_{suffix}.png"), full_page=True)
         page.locator("[data-testid='stSidebarNav']").get_by_text(title_overview, exact=True).click()
         page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
@@ -165,6 +170,57 @@ def test_every_page_in_both_languages(server, page):
     page.goto(f"{server}/overview?lang=en")
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     assert page.locator("h1").first.inner_text() == "Overview"
+
+
+def test_process_map_pans_zooms_and_downloads_its_svg(server, page, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    page.goto(f"{server}/process_map?lang=en")
+    page.wait_for_selector(MAP_FRAME, timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    frame = page.frame_locator(MAP_FRAME)
+    svg = frame.locator("#view > svg")
+    frame.locator("svg g.node").first.wait_for(timeout=30_000)
+    assert frame.locator("svg g.node").count() == 12 + 2
+    assert frame.locator("svg g.edge").count() >= 12
+    # The sample's map fits its frame at the start, still readable.
+    start = float(svg.get_attribute("data-scale"))
+    assert 0.7 <= start <= 1
+    assert frame.locator("#scale").inner_text() == f"{round(start * 100)}%"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "map_frame_en.png"), full_page=True)
+
+    frame.locator("#zoom-in").click()
+    assert float(svg.get_attribute("data-scale")) == pytest.approx(start * 1.25, abs=0.002)
+    frame.locator("#zoom-out").click()
+    assert float(svg.get_attribute("data-scale")) == pytest.approx(start, abs=0.002)
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # wheel up: zoom in around the pointer
+    page.wait_for_timeout(300)
+    assert float(svg.get_attribute("data-scale")) > start * 1.2
+    viewport = frame.locator("g.viewport")
+    before = viewport.get_attribute("transform")
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2 + 80, steps=5)
+    page.mouse.up()
+    assert viewport.get_attribute("transform") != before  # dragged
+    frame.locator("#fit").click()
+    assert float(svg.get_attribute("data-scale")) == pytest.approx(start, abs=0.002)
+    page.screenshot(path=str(SHOTS / "map_after_zoom_en.png"), full_page=True)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download SVG").click()
+    download = info.value
+    assert download.suggested_filename == "process_map.svg"
+    saved = tmp_path / "map.svg"
+    download.save_as(saved)
+    root = ET.parse(saved).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    nodes = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if "node" in g.get("class", "").split()]
+    titles = {g.find("{http://www.w3.org/2000/svg}title").text for g in nodes}
+    assert len(nodes) == 12 + 2 and "预算审批" in titles
 
 
 GBK_CSV = (

@@ -92,3 +92,17 @@ def test_bottleneck_edges_hold_the_most_time_in_total(db, write):
     assert hot == {("A", "C"), ("A", "B")}
     dot = process_map.to_dot(pm, {}, {}, {}, hot)
     assert dot.count(', color="#d62728"') == 2  # the two hot edges, nothing else
+
+
+def test_p90_of_each_edge_by_hand(db, tiny_log):
+    # Durations (min): A→B 60, 30, 10; B→C 120, 240, 10; B→B 60, 30; A→C 30.
+    # quantile_cont(0.9) interpolates at position 0.9 × (n − 1) of the sorted durations:
+    # A→B [10, 30, 60] at 1.8 → 30 + 0.8 × 30 = 54 min; B→C [10, 120, 240] → 120 + 0.8 × 120 = 216 min;
+    # B→B [30, 60] at 0.9 → 30 + 0.9 × 30 = 57 min; A→C [30] → 30 min. START and END edges have no time.
+    log_id = importer.import_file(db, tiny_log).log_id
+    pm = process_map.discover_map(db, log_id, ["A", "B", "C"])
+    p90 = {(e.source, e.target): e.p90_seconds for e in pm.edges}
+    assert p90 == pytest.approx({("A", "B"): 54 * 60, ("B", "C"): 216 * 60, ("B", "B"): 57 * 60,
+                                 ("A", "C"): 30 * 60, ("▶", "A"): None, ("C", "■"): None})
+    medians = {(e.source, e.target): e.median_seconds for e in pm.edges if e.median_seconds}
+    assert medians == {("A", "B"): 30 * 60, ("B", "C"): 120 * 60, ("B", "B"): 45 * 60, ("A", "C"): 30 * 60}
