@@ -74,6 +74,9 @@ pages = {tr("nav.diagnose"): [
     st.Page("pages/overview.py", title=tr("page.overview"), icon=":material/dashboard:", url_path="overview",
             default=True),
     st.Page("pages/process_map.py", title=tr("page.map"), icon=":material/account_tree:", url_path="process_map"),
+    st.Page("pages/bottlenecks.py", title=tr("page.bottlenecks"), icon=":material/hourglass_bottom:",
+            url_path="bottlenecks"),
+    st.Page("pages/handoffs.py", title=tr("page.handoffs"), icon=":material/swap_horiz:", url_path="handoffs"),
     st.Page("pages/variants.py", title=tr("page.variants"), icon=":material/alt_route:", url_path="variants"),
     st.Page("pages/process_model.py", title=tr("page.model"), icon=":material/schema:", url_path="process_model"),
 ]}

@@ -10,7 +10,17 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from analysis import cases, filters, overview, process_map, store
+from analysis import (
+    bottlenecks,
+    cases,
+    diagnosis,
+    filters,
+    handoffs,
+    overview,
+    process_map,
+    process_model,
+    store,
+)
 from analysis.filters import ALL, CaseFilter
 from analysis.texts import t
 
@@ -106,13 +116,7 @@ def active_filter() -> CaseFilter:
 
 def format_duration(seconds: float | None) -> str:
     """A duration in a sensible unit: minutes under 2 h, hours under 2 days, else days."""
-    if seconds is None or seconds != seconds:
-        return "–"
-    if seconds < 7200:
-        return tr("unit.minutes", v=seconds / 60)
-    if seconds < 2 * 86400:
-        return tr("unit.hours", v=seconds / 3600)
-    return tr("unit.days", v=seconds / 86400)
+    return diagnosis.duration_words(seconds, lang())
 
 
 kpis = cached(overview.kpis)
@@ -131,7 +135,19 @@ variant_table = cached(cases.variant_table)
 case_list = cached(cases.case_list)
 case_timeline = cached(cases.case_timeline)
 
-from analysis import process_model  # noqa: E402  (appended with the calls below)
-
 discover_model = cached(process_model.discover_model)
 replay_fitness = cached(process_model.replay_fitness)
+activity_stats = cached(bottlenecks.activity_stats)
+edge_stats = cached(bottlenecks.edge_stats)
+monthly_wait = cached(bottlenecks.monthly_wait)
+wait_by_attribute = cached(bottlenecks.wait_by_attribute)
+handoff_matrix = cached(handoffs.handoff_matrix)
+handoffs_per_case = cached(handoffs.handoffs_per_case)
+pingpong = cached(handoffs.pingpong)
+front_line_waits = cached(handoffs.front_line_waits)
+handoff_wait_share = cached(handoffs.handoff_wait_share)
+
+
+def has_start(log_id: int) -> bool:
+    """Whether the log has start timestamps (waiting can then be told from processing)."""
+    return any(info.log_id == log_id and info.has_start for info in logs(data_version(), str(store.db_path())))

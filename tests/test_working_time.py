@@ -10,8 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.working_time import (CALENDARS_CTE, WorkCalendar, calendar_param, expand_ranges, w_sql,
-                                   working_seconds)
+from analysis.working_time import (
+    CALENDARS_CTE,
+    WorkCalendar,
+    calendar_param,
+    expand_ranges,
+    w_sql,
+    working_seconds,
+)
 
 D = dt.datetime
 H = 3600
