@@ -68,7 +68,9 @@ def main() -> None:
                                        "language switch": [],
                                        "process map: filter change (new values)": [],
                                        "variants & cases: filter change (new values)": [],
-                                       "process model: filter change (new values)": []}
+                                       "process model: filter change (new values)": [],
+                                       "bottlenecks: filter change (new values)": [],
+                                       "hand-offs: filter change (new values)": []}
     for _ in range(args.runs):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         results["first load"].append(timed(at.run))
@@ -89,7 +91,8 @@ def main() -> None:
         # Issue 4: map + variants (and the discovered model) for a filter not seen before, whole page script.
         activities = at.sidebar.multiselect(key=f"flt_present_{log_id}").options
         pages = (("pages/process_map.py", "process map"), ("pages/variants.py", "variants & cases"),
-                 ("pages/process_model.py", "process model"))
+                 ("pages/process_model.py", "process model"), ("pages/bottlenecks.py", "bottlenecks"),
+                 ("pages/handoffs.py", "hand-offs"))
         for i, (page, name) in enumerate(pages):
             at.switch_page(page).run()
             for activity in activities[2 * i: 2 * i + 2]:  # values no page has seen: nothing cached
