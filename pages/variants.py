@@ -57,7 +57,8 @@ fig = px.bar(table.head(30), x="rank", y="cases", hover_data={"median_seconds": 
              labels={"rank": tr("va.axis_rank"), "cases": tr("va.col_cases")}, title=tr("va.chart"))
 fig.add_scatter(x=table["rank"].head(30), y=table["cumulative_share"].head(30) * 100, yaxis="y2",
                 name=tr("va.col_cum"), mode="lines+markers")
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "title": "%"}, showlegend=False)
+fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 101], "title": "%", "tickmode": "linear",
+                           "dtick": 20, "showgrid": False}, showlegend=False)
 st.plotly_chart(fig, key="va_chart")
 
 st.header(tr("va.cases"))
@@ -98,6 +99,6 @@ colours = {d: process_map.PALETTE[i % len(process_map.PALETTE)]
 colours[waiting] = "#bbbbbb"
 fig = px.timeline(pd.DataFrame(bars), x_start="from", x_end="to", y="step", color="kind", hover_name="what",
                   color_discrete_map=colours, category_orders={"step": label})
-fig.update_yaxes(autorange="reversed", title="")
+fig.update_yaxes(title="")  # px.timeline lists the first step at the top
 fig.update_layout(legend_title_text="", height=max(260, 32 * len(label) + 120))
 st.plotly_chart(fig, key="va_timeline")

@@ -162,3 +162,16 @@ def test_sample_legal_is_slow_only_for_innovation_pilots(sample_store):
     assert round(medians["常规促销"] / H) == 1
     heat = bottlenecks.wait_by_attribute(con, log_id, "活动类型")
     assert set(heat["value"]) == {"创新试点", "新品上市", "品牌活动", "常规促销"}
+
+
+def test_sample_procurement_wait_is_a_handoff_wait(sample_store):
+    # SAMPLE_TRUTH.md finding 4: procurement's wait (median 3.0 days) follows legal review — a hand-off
+    # between departments, second only to the finance queue among the busy hand-offs by median wait.
+    from analysis import handoffs
+
+    con, log_id = sample_store
+    matrix = handoffs.handoff_matrix(con, log_id)
+    busy = matrix[matrix["count"] >= 1000].sort_values("median_wait_seconds", ascending=False)
+    assert list(zip(busy["from"], busy["to"], strict=True))[:2] == [("市场部-策划室", "财务部"), ("法务部", "采购部")]
+    assert round(busy.iloc[1]["median_wait_seconds"] / 86400, 1) == 3.0
+    assert busy.iloc[1]["count"] == busy.iloc[1]["cases"] == 3000  # every case, once
