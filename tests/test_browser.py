@@ -114,6 +114,8 @@ def test_every_page_opens_from_its_own_address_on_a_fresh_server(server, page):
     # First in this file on purpose: the server has served nothing yet, the case where Streamlit
     # would run a file of pages/ alone (pages/__init__.py and common.require_shell prevent it).
     for path, marker in (("overview", "[data-testid='stMetric']"), ("process_map", MAP_FRAME),
+                         ("bottlenecks", ".js-plotly-plot"), ("handoffs", ".js-plotly-plot"),
+                         ("variants", "[data-testid='stDataFrame']"), ("process_model", "svg .node"),
                          ("import_log", "[data-testid='stFileUploader']")):
         page.goto(f"{server}/{path}?lang=en")
         page.wait_for_selector(marker, timeout=60_000)
@@ -254,3 +256,39 @@ def test_upload_through_file_input_imports_a_log(server, page, tmp_path):
     assert any("案例数" in m and m.strip().endswith("2") for m in metrics), metrics
     assert any("事件数" in m and m.strip().endswith("5") for m in metrics), metrics
     page.screenshot(path=str(SHOTS / "overview_after_upload.png"), full_page=True)
+
+
+def test_diagnosis_pages_render_findings_charts_and_a_download(server, page, tmp_path):
+    SHOTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/bottlenecks?lang=en")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    findings = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "预算审批" in findings and "holds 50% of all waiting" in findings
+    assert page.locator(".js-plotly-plot").count() >= 4  # Pareto, waiting vs processing, trend, heatmap
+    page.screenshot(path=str(SHOTS / "bottlenecks_en.png"), full_page=True)
+    with page.expect_download() as info:
+        page.get_by_text("Download steps (CSV)").click()
+    path = tmp_path / "bottlenecks.csv"
+    info.value.save_as(path)
+    import csv
+
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows[0]["activity"] == "预算审批" and float(rows[0]["share_of_waiting"]) > 0.5
+
+    page.goto(f"{server}/handoffs?lang=en")
+    page.wait_for_selector(".js-plotly-plot .heatmaplayer", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    findings = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "市场部-策划室 → 财务部" in findings and "ping-pong" in findings
+    page.screenshot(path=str(SHOTS / "handoffs_en.png"), full_page=True)
+
+    page.goto(f"{server}/variants?lang=zh")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    assert page.locator(".js-plotly-plot").count() == 2  # the variant chart and the case timeline
+    page.screenshot(path=str(SHOTS / "variants_zh.png"), full_page=True)
