@@ -36,8 +36,7 @@ front_default = [d for d in departments if any(w in d.lower() for w in ("分公�
 front = st.multiselect(tr("ho.front"), departments, default=front_default, key="ho_front",
                        help=tr("ho.front_help")) if departments else []
 
-per_case = common.handoffs_per_case(log_id, flt, level)
-cost = handoffs.handoff_cost(per_case)
+cost = common.handoff_cost_of(log_id, flt, level)
 pings = common.pingpong(log_id, flt, level)
 share = common.handoff_wait_share(log_id, flt, level, calendar)
 front_table = common.front_line_waits(log_id, front, flt, calendar) if front else None
@@ -106,7 +105,11 @@ with cost_tab:
     slope = cost["seconds_per_handoff"]
     if slope == slope:
         xs = groups["handoffs"]
-        centre_x, centre_y = float(per_case["handoffs"].median()), float(per_case["cycle_seconds"].median())
+        # The line passes through the median case (weighted median of the groups).
+        order = groups.sort_values("handoffs")
+        middle = order["cases"].cumsum().searchsorted(order["cases"].sum() / 2)
+        centre_x, centre_y = (float(order["handoffs"].iloc[middle]),
+                              float(order["median_cycle_seconds"].iloc[middle]))
         for value, dash, name in ((slope, "solid", tr("ho.fit")), (cost["low"], "dot", "90%"),
                                   (cost["high"], "dot", "90%")):
             if value == value:
