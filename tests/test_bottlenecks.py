@@ -175,3 +175,15 @@ def test_sample_procurement_wait_is_a_handoff_wait(sample_store):
     assert list(zip(busy["from"], busy["to"], strict=True))[:2] == [("市场部-策划室", "财务部"), ("法务部", "采购部")]
     assert round(busy.iloc[1]["median_wait_seconds"] / 86400, 1) == 3.0
     assert busy.iloc[1]["count"] == busy.iloc[1]["cases"] == 3000  # every case, once
+
+
+def test_sample_marketing_finance_is_first_in_pingpong(sample_store):
+    # SAMPLE_TRUTH.md finding 2: X→Y→X triples Finance | Marketing - Planning 2,184 (718 cases returned),
+    # then Legal | Marketing - Advertising 716; returned plans make cases slower.
+    from analysis import handoffs
+
+    con, log_id = sample_store
+    pings = handoffs.pingpong(con, log_id)
+    assert list(zip(pings["pair_a"], pings["pair_b"], pings["occurrences"], pings["cases"], strict=True)) == [
+        ("市场部-策划室", "财务部", 2184, 718), ("市场部-广告室", "法务部", 716, 296)]
+    assert (pings["extra_cycle_seconds"] > 0).all()
