@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import bottlenecks, defaults, importer
+from analysis import bottlenecks, defaults, importer, sample
 from analysis.filters import CaseFilter
 from analysis.importer import ImportOptions
 from analysis.working_time import WorkCalendar, sample_calendar
@@ -184,6 +184,11 @@ def test_sample_marketing_finance_is_first_in_pingpong(sample_store):
 
     con, log_id = sample_store
     pings = handoffs.pingpong(con, log_id)
+    # Independently from the generator's frame: cases with a legal rework (legal review twice or more), and
+    # each rework (final creative → legal → final creative → legal) is two advertising/legal triples.
+    frame = sample.generate_sample(defaults.SAMPLE_CASES, defaults.SAMPLE_SEED, "zh")
+    reviews = frame[frame["活动"] == "法务审核"].groupby("案例编号").size()
+    assert ((reviews >= 2).sum(), 2 * (reviews - 1).sum()) == (296, 716)
     assert list(zip(pings["pair_a"], pings["pair_b"], pings["occurrences"], pings["cases"], strict=True)) == [
         ("市场部-策划室", "财务部", 2184, 718), ("市场部-广告室", "法务部", 716, 296)]
     assert (pings["extra_cycle_seconds"] > 0).all()
