@@ -79,6 +79,9 @@ pages = {tr("nav.diagnose"): [
     st.Page("pages/handoffs.py", title=tr("page.handoffs"), icon=":material/swap_horiz:", url_path="handoffs"),
     st.Page("pages/variants.py", title=tr("page.variants"), icon=":material/alt_route:", url_path="variants"),
     st.Page("pages/process_model.py", title=tr("page.model"), icon=":material/schema:", url_path="process_model"),
+], tr("nav.redesign"): [
+    st.Page("pages/redesign.py", title=tr("page.redesign"), icon=":material/design_services:", url_path="redesign"),
+    st.Page("pages/triage.py", title=tr("page.triage"), icon=":material/call_split:", url_path="triage"),
 ]}
 if not common.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
