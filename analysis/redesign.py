@@ -2,10 +2,12 @@
 
 Every kept case is replayed with its own observed durations: each event has the wait before it (its
 start − the previous event's end) and its processing (end − start, 0 without a start timestamp, where
-the whole gap counts as waiting). A case's cycle time is the sum of its waits and processing (the first
-event's wait is 0), which telescopes to last end − first start. The operations change those numbers:
+the whole gap counts as waiting). Each event pushes the case's clock by its wait + processing (the first
+event by its processing); the case ends at the latest clock value, which is exactly max end − first start,
+the cycle time of DESIGN.md. The operations change those numbers:
 
-- remove: the event and its wait disappear;
+- remove: the event's push disappears; the next event's wait is re-measured from the event before (so an
+  event that ran inside its predecessor saves nothing) — a removal never lengthens a case;
 - merge [A, B] (A directly followed by B): one event owned by A's department (or the one given) with
   A's wait and both processing times; B's wait vanishes (one owner works on). Without start timestamps
   B's whole gap counts as work — the log cannot tell — so merge saves nothing there (conservative);
@@ -127,7 +129,24 @@ def _operation_sql(op: dict, index: int, source: str, team_wait: float) -> tuple
     kind = op["op"]
     window = "WINDOW w AS (PARTITION BY case_id ORDER BY pos)"
     if kind == "remove":
-        return f"SELECT {COLUMNS} FROM {source} WHERE NOT list_contains(?, activity)", [list(op["activities"])]
+        # The next kept event's wait is re-measured from the event before the removed ones: it grows by the
+        # removed events' negative pushes (d = wait + processing < 0: they ended inside their predecessor).
+        # Positive pushes are the time saved, so a removal never lengthens a case.
+        body = f"""SELECT {COLUMNS.replace('wait_s', 'wait_s + coalesce(adj, 0) AS wait_s')}
+                   FROM (SELECT * FROM (SELECT *, NOT list_contains(?, activity) AS kept,
+                                               sum(CASE WHEN list_contains(?, activity) THEN 0 ELSE 1 END)
+                                                   OVER (PARTITION BY case_id ORDER BY pos) AS keep_no
+                                        FROM {source}) k
+                         LEFT JOIN (SELECT case_id AS adj_case, keep_no + 1 AS adj_no,
+                                           sum(least(coalesce(wait_s, 0) + proc_s, 0)) AS adj
+                                    FROM (SELECT *, list_contains(?, activity) AS gone,
+                                                 sum(CASE WHEN list_contains(?, activity) THEN 0 ELSE 1 END)
+                                                     OVER (PARTITION BY case_id ORDER BY pos) AS keep_no
+                                          FROM {source}) WHERE gone GROUP BY ALL) a
+                           ON a.adj_case = k.case_id AND a.adj_no = k.keep_no
+                         WHERE kept)"""
+        acts = list(op["activities"])
+        return body, [acts, acts, acts, acts]
     if kind == "reassign":
         return (f"SELECT {COLUMNS.replace('department', 'CASE WHEN list_contains(?, activity) THEN ? ELSE department END AS department')} FROM {source}",
                 [list(op["activities"]), op["department"]])
@@ -217,26 +236,34 @@ def replay(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | Non
     ctes, params = _pipeline(con, log_id, scenario, flt)
     return con.execute(
         f"""{ctes},
+        -- Units in case order: a serial event, or a parallel block (its longest branch). The clock after a
+        -- unit is the sum of the pushes so far; the case ends at the latest clock (= max end − first start).
         timed AS (SELECT *, CASE WHEN k = 1 THEN 0 ELSE coalesce(wait_s, 0) END + proc_s AS d,
                          sum(CASE WHEN par IS NULL OR par IS DISTINCT FROM prev_par THEN 1 ELSE 0 END)
                              OVER (PARTITION BY case_id ORDER BY pos) AS grp
                   FROM (SELECT *, lag(par) OVER (PARTITION BY case_id ORDER BY pos) AS prev_par FROM final)),
         branches AS (SELECT case_id, grp, branch, sum(d) AS d FROM timed WHERE par IS NOT NULL GROUP BY ALL),
-        blocks AS (SELECT case_id, sum(d) AS d FROM (SELECT case_id, grp, max(d) AS d FROM branches GROUP BY ALL)
-                   GROUP BY case_id),
+        units AS (SELECT case_id, grp, d FROM timed WHERE par IS NULL
+                  UNION ALL SELECT case_id, grp, max(d) FROM branches GROUP BY ALL),
+        clock AS (SELECT case_id, max(t) AS cycle_seconds FROM (
+                      SELECT case_id, sum(d) OVER (PARTITION BY case_id ORDER BY grp) AS t FROM units)
+                  GROUP BY case_id),
         handoffs AS (SELECT case_id, count(*) FILTER (WHERE prev IS NOT NULL AND prev <> department) AS n
                      FROM (SELECT case_id, department,
                                   lag(department) OVER (PARTITION BY case_id ORDER BY pos) AS prev
                            FROM final WHERE department IS NOT NULL) GROUP BY case_id),
-        per AS (SELECT case_id, sum(d) FILTER (WHERE par IS NULL) AS serial_d, count(DISTINCT department) AS departments,
+        per AS (SELECT case_id, count(DISTINCT department) AS departments,
                        sum(proc_s) AS touch_seconds,
                        sum(CASE WHEN k = 1 THEN 0 ELSE greatest(coalesce(wait_s, 0), 0) END) AS wait_seconds,
                        count(*) AS events
                 FROM timed GROUP BY case_id)
-        SELECT p.case_id, coalesce(p.serial_d, 0) + coalesce(b.d, 0) AS cycle_seconds,
-               coalesce(h.n, 0) AS handoffs, p.departments, p.touch_seconds, p.wait_seconds, p.events
-        FROM per p LEFT JOIN blocks b USING (case_id) LEFT JOIN handoffs h USING (case_id)
-        ORDER BY p.case_id""",
+        -- A case whose every event was removed stays, with nothing left to do.
+        SELECT a.case_id, coalesce(c.cycle_seconds, 0) AS cycle_seconds, coalesce(h.n, 0) AS handoffs,
+               coalesce(p.departments, 0) AS departments, coalesce(p.touch_seconds, 0) AS touch_seconds,
+               coalesce(p.wait_seconds, 0) AS wait_seconds, coalesce(p.events, 0) AS events
+        FROM (SELECT DISTINCT case_id FROM s0) a LEFT JOIN per p USING (case_id) LEFT JOIN clock c USING (case_id)
+        LEFT JOIN handoffs h USING (case_id)
+        ORDER BY a.case_id""",
         params,
     ).df()
 
@@ -288,3 +315,30 @@ def compare(as_is: pd.DataFrame, to_be: pd.DataFrame, resamples: int = 200, seed
         low, high = (np.nanquantile(boot[name], [0.05, 0.95]).tolist() if boot[name] else (np.nan, np.nan))
         rows.append({"kpi": name, "as_is": a, "to_be": b, "delta": b - a, "delta_low": low, "delta_high": high})
     return pd.DataFrame(rows)
+
+
+def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario, log_id: int | None = None) -> int:
+    """Store a scenario under its name (replacing one of the same name); returns its id."""
+    from analysis.store import transaction
+
+    with transaction(con):
+        row = con.execute("SELECT redesign_id FROM redesigns WHERE name = ?", [scenario.name]).fetchone()
+        if row:
+            con.execute("UPDATE redesigns SET scenario = ?, log_id = ?, created_at = now()::TIMESTAMP "
+                        "WHERE redesign_id = ?", [scenario.operations_json, log_id, row[0]])
+            return int(row[0])
+        new_id = con.execute("SELECT coalesce(max(redesign_id), 0) + 1 FROM redesigns").fetchone()[0]
+        con.execute("INSERT INTO redesigns VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+                    [new_id, scenario.name, log_id, scenario.operations_json])
+    return int(new_id)
+
+
+def list_scenarios(con: duckdb.DuckDBPyConnection) -> list[tuple[int, Scenario]]:
+    """Stored scenarios (id, scenario), oldest first."""
+    rows = con.execute("SELECT redesign_id, name, scenario FROM redesigns ORDER BY redesign_id").fetchall()
+    return [(int(i), Scenario(name, ops or "[]")) for i, name, ops in rows]
+
+
+def delete_scenario(con: duckdb.DuckDBPyConnection, redesign_id: int) -> None:
+    """Remove a stored scenario."""
+    con.execute("DELETE FROM redesigns WHERE redesign_id = ?", [redesign_id])

@@ -260,4 +260,6 @@ def delete_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
     with transaction(con):
         for table in LOG_TABLES:
             con.execute(f"DELETE FROM {quote_ident(table)} WHERE log_id = ?", [log_id])
+        # Scenarios name activities, not rows: they outlive the log they were made for.
+        con.execute("UPDATE redesigns SET log_id = NULL WHERE log_id = ?", [log_id])
     return log_id
