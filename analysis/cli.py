@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from analysis import bottlenecks, handoffs, importer, metrics, store
+from analysis import bottlenecks, handoffs, importer, metrics, redesign, store
 from analysis.filters import CaseFilter, unknown_values
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
@@ -202,6 +202,49 @@ def cmd_handoffs(args) -> int:
     return 0
 
 
+def cmd_redesign(args) -> int:
+    """Today's KPIs beside the scenario's, and how today's cases fit the to-be flow."""
+    path = Path(args.scenario)
+    try:
+        scenario = redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    with store.connect(args.db, read_only=True) as con:
+        log_id = store.resolve_log(con, args.log)
+        flt = _filter(args, con, log_id)
+        table = redesign.compare_scenario(con, log_id, scenario, flt).set_index("kpi")
+        fit = conformance_of_scenario(con, log_id, scenario, flt)
+    data = {"scenario": scenario.name,
+            "as_is": {k: _number(v) for k, v in table["as_is"].items()},
+            "to_be": {k: _number(v) for k, v in table["to_be"].items()},
+            "delta": {k: {"value": _number(r["delta"]), "low": _number(r["delta_low"]), "high": _number(r["delta_high"])}
+                      for k, r in table.iterrows()},
+            "conformance": fit}
+    if args.json:
+        _print_json(data)
+    else:
+        for kpi, r in table.iterrows():
+            print(f"{kpi:>22}: {r['as_is']:.6g} -> {r['to_be']:.6g} ({r['delta']:+.6g})")
+        print(f"{'fitness':>22}: {fit['fitness']:.3f}, fitting cases {fit['fitting_cases_share']:.1%}")
+    return 0
+
+
+def _number(value) -> float | None:
+    """A float for JSON (NaN → null)."""
+    return None if value is None or value != value else float(value)
+
+
+def conformance_of_scenario(con, log_id: int, scenario, flt) -> dict:
+    """Fitness of today's cases on the scenario's to-be flow, as a JSON-ready dict."""
+    from analysis import conformance
+
+    result = conformance.conformance(con, log_id, conformance.to_be_model(con, log_id, scenario, flt), flt)
+    return {"fitness": result.fitness, "fitting_cases_share": result.fitting_cases_share,
+            "cases_checked_share": result.cases_checked_share, "deviations": list(result.deviations)}
+
+
 def cmd_sample(args) -> int:
     """Write the generated sample campaign log as CSV (for benchmarks, or to look at)."""
     from analysis import sample
@@ -285,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="append", metavar="DEPARTMENT",
                    help="a front-line department (repeatable): adds who the front line waits on")
     p.set_defaults(func=cmd_handoffs)
+    p = sub.add_parser("redesign", parents=[common], help="to-be KPIs and conformance of a redesign scenario")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--scenario", metavar="FILE", required=True, help="a scenario as JSON (format in README)")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
+    p.set_defaults(func=cmd_redesign)
     p = sub.add_parser("ensure-sample", parents=[common], help="import the sample log if the store is empty")
     p.set_defaults(func=cmd_ensure_sample)
     p = sub.add_parser("sample", help="write the generated sample campaign log as CSV")

@@ -317,6 +317,12 @@ def compare(as_is: pd.DataFrame, to_be: pd.DataFrame, resamples: int = 200, seed
     return pd.DataFrame(rows)
 
 
+def compare_scenario(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario,
+                     flt: CaseFilter | None = None) -> pd.DataFrame:
+    """compare() of today's kept cases and the same cases replayed through the scenario."""
+    return compare(replay(con, log_id, None, flt), replay(con, log_id, scenario, flt))
+
+
 def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario, log_id: int | None = None) -> int:
     """Store a scenario under its name (replacing one of the same name); returns its id."""
     from analysis.store import transaction
@@ -342,3 +348,51 @@ def list_scenarios(con: duckdb.DuckDBPyConnection) -> list[tuple[int, Scenario]]
 def delete_scenario(con: duckdb.DuckDBPyConnection, redesign_id: int) -> None:
     """Remove a stored scenario."""
     con.execute("DELETE FROM redesigns WHERE redesign_id = ?", [redesign_id])
+
+
+def to_be_map(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | None = None,
+              flt: CaseFilter | None = None):
+    """The to-be flow as a process map (frequencies only): parallel branches fork after the step before the
+    block and join before the step after it. Built from the to-be variants, never from single events."""
+    from analysis.process_map import END, START, MapEdge, ProcessMap
+
+    ctes, params = _pipeline(con, log_id, scenario, flt)
+    facts = con.execute(f"{ctes} SELECT activity, count(*), mode(department) FROM final GROUP BY activity",
+                        params).fetchall()
+    frequency: dict[tuple[str, str], int] = {}
+    cases: dict[tuple[str, str], int] = {}
+    for steps, n in to_be_variants(con, log_id, scenario, flt):
+        seen: set[tuple[str, str]] = set()
+
+        def link(a: str, b: str, seen=seen, n=n) -> None:
+            frequency[a, b] = frequency.get((a, b), 0) + n
+            if (a, b) not in seen:
+                seen.add((a, b))
+                cases[a, b] = cases.get((a, b), 0) + n
+
+        exits = [START]
+        i = 0
+        while i < len(steps):
+            activity, block, _ = steps[i]
+            if block is None:
+                for e in exits:
+                    link(e, activity)
+                exits, i = [activity], i + 1
+                continue
+            j = i
+            lanes: dict[int, list[str]] = {}
+            while j < len(steps) and steps[j][1] == block:
+                lanes.setdefault(steps[j][2], []).append(steps[j][0])
+                j += 1
+            for lane in lanes.values():
+                for e in exits:
+                    link(e, lane[0])
+                for a, b in zip(lane, lane[1:], strict=False):
+                    link(a, b)
+            exits, i = [lane[-1] for lane in lanes.values()], j
+        for e in exits:
+            link(e, END)
+    edges = [MapEdge(a, b, f, cases[a, b], None, None) for (a, b), f in
+             sorted(frequency.items(), key=lambda item: (-item[1], item[0]))]
+    ordered = sorted(facts, key=lambda r: (-r[1], r[0]))
+    return ProcessMap({a: int(n) for a, n, _ in ordered}, {a: d for a, _, d in ordered}, edges)

@@ -19,6 +19,7 @@ from analysis import (
     overview,
     process_map,
     process_model,
+    redesign,
     store,
 )
 from analysis.filters import ALL, CaseFilter
@@ -151,3 +152,32 @@ handoff_wait_share = cached(handoffs.handoff_wait_share)
 def has_start(log_id: int) -> bool:
     """Whether the log has start timestamps (waiting can then be told from processing)."""
     return any(info.log_id == log_id and info.has_start for info in logs(data_version(), str(store.db_path())))
+
+
+# Project or routine (campaign triage).
+from analysis import triage  # noqa: E402  (appended with its wrappers)
+
+tg_budget_attribute = cached(triage.find_budget_attribute)
+tg_case_features = cached(triage.case_features)
+tg_attribute_values = cached(triage.attribute_values)
+replay = cached(redesign.replay)
+compare_scenario = cached(redesign.compare_scenario)
+to_be_map = cached(redesign.to_be_map)
+
+
+def stored_scenarios() -> list:
+    """The scenarios in the store (id, Scenario)."""
+    with _fresh() as cur:
+        return redesign.list_scenarios(cur)
+
+
+def save_scenario(scenario, log_id: int) -> int:
+    """Store a scenario (replacing one of the same name)."""
+    with _fresh() as cur:
+        return redesign.save_scenario(cur, scenario, log_id)
+
+
+def delete_scenario(redesign_id: int) -> None:
+    """Remove a stored scenario."""
+    with _fresh() as cur:
+        redesign.delete_scenario(cur, redesign_id)

@@ -1,11 +1,191 @@
-"""Placeholder until the page lands."""
+"""Redesign: define the to-be flow as operations on today's process, replay every kept case through it, and
+compare KPIs, maps and cycle-time distributions side by side."""
 
 from __future__ import annotations
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from analysis import map_render
+from analysis.redesign import OPS, Scenario
 from pages import common
-from pages.common import tr
+from pages.common import format_duration, tr
 
 common.require_shell()
-st.title(tr("page.redesign"))
+log_id = common.active_log()
+st.title(tr("rd.title"))
+if log_id is None:
+    st.info(tr("side.no_logs"))
+    st.stop()
+flt = common.active_filter()
+choices = common.filter_choices(log_id)
+activities, departments = choices["activities"], choices["departments"]
+
+# --- The scenario being edited lives in session state as a list of operation dicts. -----------------------
+stored = common.stored_scenarios()
+names = [s.name for _, s in stored]
+NEW = "\x00new"
+if pending := st.session_state.pop("rd_scenario_pending", None):
+    st.session_state["rd_scenario"] = pending  # just saved: show it as the chosen scenario
+pick = st.selectbox(tr("rd.scenario"), [*names, NEW], format_func=lambda n: tr("rd.new") if n == NEW else n,
+                    key="rd_scenario")
+if st.session_state.get("rd_loaded") != pick:  # another scenario chosen: load its operations into the editor
+    st.session_state["rd_loaded"] = pick
+    chosen = next((s for _, s in stored if s.name == pick), None)
+    st.session_state["rd_ops"] = chosen.operations if chosen else []
+    st.session_state["rd_name"] = chosen.name if chosen else tr("rd.default_name")
+if loaded := st.session_state.pop("rd_pending_load", None):  # a scenario file was just read
+    st.session_state["rd_ops"], st.session_state["rd_name"] = loaded
+ops: list[dict] = st.session_state["rd_ops"]
+
+
+def describe(op: dict) -> str:
+    """One operation in words."""
+    what = ", ".join(op.get("activities") or []) or op.get("department", "")
+    if op["op"] == "parallel":
+        what = " ‖ ".join(" → ".join(b) for b in (op.get("branches") or [[a] for a in op["activities"]]))
+    if op["op"] == "shared_team":
+        what = " + ".join(op["departments"])
+    extra = {"reassign": f" → {op.get('department')}", "cap_wait": f" ≤ {op.get('hours')} h",
+             "speed_up": f" × {op.get('factor')}"}.get(op["op"], "")
+    return f"{tr('rd.op_' + op['op'])}: {what}{extra}"
+
+
+with st.expander(tr("rd.edit"), expanded=not ops):
+    st.text_input(tr("rd.name"), key="rd_name")
+    for i, op in enumerate(ops):
+        left, right = st.columns([12, 1])
+        left.markdown(f"{i + 1}. {describe(op)}")
+        if right.button("✕", key=f"rd_del_{i}", help=tr("rd.remove_op")):
+            ops.pop(i)
+            st.rerun()
+    kind = st.selectbox(tr("rd.add"), OPS, format_func=lambda k: tr(f"rd.op_{k}"), key="rd_op")
+    st.caption(tr(f"rd.help_{kind}"))
+    new: dict = {"op": kind}
+    if kind in ("remove", "reassign", "merge"):
+        new["activities"] = st.multiselect(tr("rd.activities"), activities, key="rd_acts",
+                                           max_selections=2 if kind == "merge" else None)
+    if kind == "reassign":
+        new["department"] = st.selectbox(tr("rd.department"), departments or [""], key="rd_dept")
+    if kind == "parallel":
+        new["branches"] = [st.multiselect(tr("rd.branch", n=n), activities, key=f"rd_branch{n}") for n in (1, 2)]
+    if kind in ("cap_wait", "speed_up"):
+        scope = st.radio(tr("rd.scope"), ["activities", "department"], format_func=lambda s: tr(f"rd.scope_{s}"),
+                         horizontal=True, key="rd_scope")
+        if scope == "activities":
+            new["activities"] = st.multiselect(tr("rd.activities"), activities, key="rd_acts2")
+        else:
+            new["department"] = st.selectbox(tr("rd.department"), departments or [""], key="rd_dept2")
+        if kind == "cap_wait":
+            new["hours"] = st.number_input(tr("rd.hours"), min_value=0.0, value=24.0, step=4.0, key="rd_hours")
+        else:
+            new["factor"] = st.number_input(tr("rd.factor"), min_value=1.0, value=2.0, step=0.5, key="rd_factor")
+    if kind == "shared_team":
+        new["departments"] = st.multiselect(tr("rd.departments"), departments, key="rd_team")
+    if st.button(tr("rd.add_button"), key="rd_add"):
+        try:
+            Scenario.of("check", [new])
+        except ValueError as exc:
+            st.error(tr("rd.bad_op", detail=exc))
+        else:
+            ops.append(new)
+            st.rerun()
+    left, mid, right = st.columns(3)
+    if not common.viewer_mode():
+        if left.button(tr("rd.save"), key="rd_save", type="primary"):
+            common.save_scenario(Scenario.of(st.session_state["rd_name"] or tr("rd.default_name"), ops), log_id)
+            st.session_state["rd_loaded"] = st.session_state["rd_name"]
+            st.session_state["rd_scenario_pending"] = st.session_state["rd_name"]
+            st.rerun()
+        if pick != NEW and mid.button(tr("rd.delete"), key="rd_delete"):
+            common.delete_scenario(next(i for i, s in stored if s.name == pick))
+            st.rerun()
+    right.download_button(tr("rd.export"), Scenario.of(st.session_state["rd_name"] or "scenario", ops).to_json(),
+                          file_name="scenario.json", mime="application/json", key="rd_export")
+    uploaded = st.file_uploader(tr("rd.import"), type=["json"], key="rd_import")
+    if uploaded is not None and st.session_state.get("rd_imported") != uploaded.file_id:
+        st.session_state["rd_imported"] = uploaded.file_id
+        try:
+            loaded = Scenario.from_json(uploaded.getvalue().decode("utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            st.error(tr("rd.bad_file", detail=exc))
+        else:
+            st.session_state["rd_pending_load"] = (loaded.operations, loaded.name)
+            st.rerun()
+
+scenario = Scenario.of(st.session_state.get("rd_name") or "scenario", ops)
+missing = sorted({a for op in ops for a in (op.get("activities") or [])
+                  + [x for b in (op.get("branches") or []) for x in b]} - set(activities))
+if missing:
+    st.warning(tr("rd.missing", names=", ".join(missing)))
+st.caption(tr("rd.assumptions"))
+
+# --- Replay and compare. ----------------------------------------------------------------------------------
+as_is = common.replay(log_id, None, flt)
+if as_is.empty:
+    st.warning(tr("ov.empty"))
+    st.stop()
+to_be = common.replay(log_id, scenario, flt)
+table = common.compare_scenario(log_id, scenario, flt)
+row = table.set_index("kpi")
+cols = st.columns(4)
+for col, kpi, fmt in ((cols[0], "median_cycle_seconds", format_duration), (cols[1], "p90_cycle_seconds", format_duration),
+                      (cols[2], "handoffs_per_case", lambda v: f"{v:.1f}"),
+                      (cols[3], "departments_per_case", lambda v: f"{v:.1f}")):
+    r = row.loc[kpi]
+    col.metric(tr(f"rd.k_{kpi}"), fmt(r["to_be"]), delta=(fmt(r["delta"]) if kpi.endswith("seconds")
+                                                          else f"{r['delta']:+.1f}"), delta_color="inverse",
+               help=tr("rd.metric_help", as_is=fmt(r["as_is"])))
+
+
+def shown(kpi: str, value: float) -> str:
+    """A KPI value in its unit."""
+    if value != value:
+        return "–"
+    if kpi.endswith("seconds"):
+        return format_duration(value) if value >= 0 else "−" + format_duration(-value)
+    if kpi == "waiting_share":
+        return f"{value:.1%}"
+    return f"{value:.2f}"
+
+
+st.dataframe(pd.DataFrame({
+    tr("rd.col_kpi"): [tr(f"rd.k_{k}") for k in table["kpi"]],
+    tr("rd.col_as_is"): [shown(k, v) for k, v in zip(table["kpi"], table["as_is"], strict=True)],
+    tr("rd.col_to_be"): [shown(k, v) for k, v in zip(table["kpi"], table["to_be"], strict=True)],
+    tr("rd.col_delta"): [shown(k, v) for k, v in zip(table["kpi"], table["delta"], strict=True)],
+    tr("rd.col_interval"): [f"{shown(k, lo)} … {shown(k, hi)}" for k, lo, hi in
+                            zip(table["kpi"], table["delta_low"], table["delta_high"], strict=True)],
+}), hide_index=True, key="rd_kpis")
+
+fig = go.Figure()
+for frame, name, colour in ((as_is, tr("rd.as_is"), "#7f7f7f"), (to_be, tr("rd.to_be"), "#2ca02c")):
+    fig.add_histogram(x=frame["cycle_seconds"] / 86400, name=name, opacity=0.6, marker_color=colour, nbinsx=60)
+fig.update_layout(barmode="overlay", title=tr("rd.distribution"), xaxis_title=tr("axis.days"),
+                  yaxis_title=tr("ov.dist_y"), legend_orientation="h")
+st.plotly_chart(fig, key="rd_dist")
+
+# --- Maps side by side: what changed is drawn in red on the to-be map. ------------------------------------
+st.subheader(tr("rd.maps"))
+before = common.discover_map(log_id, list(common.activity_counts(log_id, flt)), flt)
+after = common.to_be_map(log_id, scenario, flt)
+old_edges = {(e.source, e.target) for e in before.edges}
+changed = {(e.source, e.target) for e in after.edges if (e.source, e.target) not in old_edges}
+gone = sorted(set(before.activities) - set(after.activities))
+new_nodes = sorted(set(after.activities) - set(before.activities))
+left, right = st.columns(2)
+for column, pm, title, hot in ((left, before, tr("rd.as_is"), set()), (right, after, tr("rd.to_be"), changed)):
+    values = {(e.source, e.target): e.frequency for e in pm.edges}
+    labels = {(e.source, e.target): f"{e.frequency:,}" for e in pm.edges}
+    nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
+    svg = map_render.to_svg(pm, labels, values, nodes, hot)
+    height = int(min(max(map_render.svg_size(svg)[1] + 20, 400), 800))
+    column.markdown(f"**{title}**")
+    with column:
+        st.iframe(map_render.zoomable_html(svg, height, tr("pm.fit")), height=height)
+if changed or gone or new_nodes:
+    st.caption(tr("rd.changes", edges=len(changed), gone=", ".join(gone) or "–", new=", ".join(new_nodes) or "–"))
+st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, changed), file_name="to_be_map.svg",
+                   mime="image/svg+xml", key="rd_svg")
+
