@@ -7,7 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import diagnosis
+from analysis import diagnosis, exports
 from pages import calendar_panel, common
 from pages.common import format_duration, tr
 
@@ -72,7 +72,7 @@ with steps_tab:
         tr("bn.col_median_wait"): number, tr("bn.col_p90_wait"): number, tr("bn.col_median_work"): number,
         tr("bn.col_p90_work"): number, tr("bn.col_total_wait"): st.column_config.NumberColumn(format="%.0f"),
         tr("bn.share_of_waiting"): percent, tr("bn.col_share_cycle"): percent})
-    st.download_button(tr("bn.download"), "\ufeff" + activities.to_csv(index=False), file_name="bottlenecks.csv",
+    st.download_button(tr("bn.download"), exports.to_csv(activities), file_name="bottlenecks.csv",
                        mime="text/csv", key="bn_csv")
 
     st.subheader(tr("bn.trend"))

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import diagnosis, handoffs
+from analysis import diagnosis, exports, handoffs
 from pages import calendar_panel, common
 from pages.common import format_duration, tr
 
@@ -79,7 +79,7 @@ with matrix_tab:
         tr("ho.m_median_wait_seconds"): st.column_config.NumberColumn(format="%.2f"),
         tr("ho.m_p90_wait_seconds"): st.column_config.NumberColumn(format="%.2f"),
         tr("bn.col_total_wait"): st.column_config.NumberColumn(format="%.0f")})
-    st.download_button(tr("ho.download"), "\ufeff" + matrix.to_csv(index=False), file_name="handoffs.csv",
+    st.download_button(tr("ho.download"), exports.to_csv(matrix), file_name="handoffs.csv",
                        mime="text/csv", key="ho_csv")
 
 with pingpong_tab:

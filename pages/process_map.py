@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 
+import pandas as pd
 import streamlit as st
 
-from analysis import map_render, process_map
+from analysis import exports, map_render, process_map
 from pages import common
 from pages.common import format_duration, tr
 
@@ -72,15 +71,12 @@ if colours:
                       for d, c in colours.items())
     st.markdown(f"**{tr('pm.legend')}**: {legend}", unsafe_allow_html=True)
 
-table = io.StringIO()
-writer = csv.writer(table)
-writer.writerow([tr("pm.col_from"), tr("pm.col_to"), "frequency", "cases", "mean_seconds", "median_seconds",
-                 "p90_seconds"])
-for e in pm.edges:
-    writer.writerow([e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds, e.p90_seconds])
+table = pd.DataFrame([(e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds, e.p90_seconds)
+                      for e in pm.edges], columns=[tr("pm.col_from"), tr("pm.col_to"), "frequency", "cases",
+                                                   "mean_seconds", "median_seconds", "p90_seconds"])
 down0, down1, down2 = st.columns(3)
 down0.download_button(tr("pm.download_svg"), svg, file_name="process_map.svg", mime="image/svg+xml", key="pm_svg")
 down1.download_button(tr("pm.download_dot"), dot, file_name="process_map.dot", mime="text/vnd.graphviz",
                       key="pm_dot")
-down2.download_button(tr("pm.download_csv"), "\ufeff" + table.getvalue(), file_name="process_map_edges.csv",
+down2.download_button(tr("pm.download_csv"), exports.to_csv(table), file_name="process_map_edges.csv",
                       mime="text/csv", key="pm_csv")

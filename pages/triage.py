@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from analysis import triage
+from analysis import exports, triage
 from pages import common
 from pages.common import format_duration, tr
 
@@ -139,5 +139,5 @@ shown = min(len(listing), 500)
 st.caption(tr("tg.listed", n=len(listing), shown=shown))
 st.dataframe(listing.head(shown), hide_index=True, key="tg_cases", height=320,
              column_config={tr("tg.col_budget"): st.column_config.NumberColumn(format="localized")})
-st.download_button(tr("tg.download"), "\ufeff" + listing.to_csv(index=False), file_name="triage.csv",
+st.download_button(tr("tg.download"), exports.to_csv(listing), file_name="triage.csv",
                    mime="text/csv", key="tg_csv")
