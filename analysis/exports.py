@@ -7,6 +7,7 @@ Such text cells get a leading apostrophe, the usual neutraliser; numbers are lef
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -35,7 +36,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv(frame: pd.DataFrame) -> str:
     """CSV text with a BOM (Excel then reads UTF-8, Chinese included), formula-looking cells neutralised."""
-    return "\ufeff" + safe_frame(frame).to_csv(index=False)
+    # Every text quoted: a bare carriage return inside a value would otherwise split the row.
+    return "\ufeff" + safe_frame(frame).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)
 
 
 def to_excel(sheets: dict[str, pd.DataFrame]) -> bytes:
