@@ -82,6 +82,9 @@ pages = {tr("nav.diagnose"): [
 ], tr("nav.redesign"): [
     st.Page("pages/redesign.py", title=tr("page.redesign"), icon=":material/design_services:", url_path="redesign"),
     st.Page("pages/triage.py", title=tr("page.triage"), icon=":material/call_split:", url_path="triage"),
+], tr("nav.share"): [
+    st.Page("pages/knowledge.py", title=tr("page.knowledge"), icon=":material/menu_book:", url_path="knowledge"),
+    st.Page("pages/report.py", title=tr("page.report"), icon=":material/summarize:", url_path="report"),
 ]}
 if not common.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
