@@ -489,13 +489,15 @@ def _path(route: Route, arrow: float) -> None:
 
 
 def to_svg(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values: dict[tuple[str, str], float],
-           node_labels: dict[str, str], highlight: set[tuple[str, str]] = frozenset()) -> str:
+           node_labels: dict[str, str], highlight: set[tuple[str, str]] = frozenset(),
+           colours: dict[str, str] | None = None) -> str:
     """The map as an SVG document: boxes filled by department, edge width by `edge_values`, `highlight` in red.
 
-    Nodes are `<g class="node">` and edges `<g class="edge">`, each with a `<title>` naming it.
+    Nodes are `<g class="node">` and edges `<g class="edge">`, each with a `<title>` naming it. `colours`
+    (department → fill) keeps two maps drawn side by side in the same colours; by default the map's own.
     """
     lay = layout(pm, node_labels, edge_labels)
-    colours = department_colours(pm)
+    colours = colours if colours is not None else department_colours(pm)
     top = max(edge_values.values(), default=1) or 1
     esc = lambda s: html.escape(_clean(str(s)), quote=True)  # noqa: E731
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="process-map" width="{lay.width:.0f}" '

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import map_render
+from analysis import map_render, process_map
 from analysis.redesign import OPS, Scenario
 from pages import common
 from pages.common import format_duration, tr
@@ -174,18 +174,22 @@ old_edges = {(e.source, e.target) for e in before.edges}
 changed = {(e.source, e.target) for e in after.edges if (e.source, e.target) not in old_edges}
 gone = sorted(set(before.activities) - set(after.activities))
 new_nodes = sorted(set(after.activities) - set(before.activities))
+# One colour per department on both maps: today's departments keep theirs, a new team takes the next ones.
+shared = process_map.department_colours(before)
+for name in sorted({d for d in after.departments.values() if d} - set(shared)):
+    shared[name] = process_map.PALETTE[len(shared) % len(process_map.PALETTE)]
 left, right = st.columns(2)
 for column, pm, title, hot in ((left, before, tr("rd.as_is"), set()), (right, after, tr("rd.to_be"), changed)):
     values = {(e.source, e.target): e.frequency for e in pm.edges}
     labels = {(e.source, e.target): f"{e.frequency:,}" for e in pm.edges}
     nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
-    svg = map_render.to_svg(pm, labels, values, nodes, hot)
+    svg = map_render.to_svg(pm, labels, values, nodes, hot, shared)
     height = int(min(max(map_render.svg_size(svg)[1] + 20, 400), 800))
     column.markdown(f"**{title}**")
     with column:
         st.iframe(map_render.zoomable_html(svg, height, tr("pm.fit")), height=height)
 if changed or gone or new_nodes:
     st.caption(tr("rd.changes", edges=len(changed), gone=", ".join(gone) or "–", new=", ".join(new_nodes) or "–"))
-st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, changed), file_name="to_be_map.svg",
+st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, changed, shared), file_name="to_be_map.svg",
                    mime="image/svg+xml", key="rd_svg")
 
