@@ -264,6 +264,26 @@ def cmd_ensure_sample(args) -> int:
     return 0
 
 
+def cmd_findings(args) -> int:
+    """The knowledge base: saved findings, newest first; --search matches substrings in any case (Chinese too)."""
+    from analysis import findings
+
+    with store.connect(args.db, read_only=True) as con:
+        table = findings.list_findings(con, args.search or "", tuple(args.tag or ()))
+        evidence = {int(i): findings.get_finding(con, int(i)).evidence.to_dict() for i in table["finding_id"]}
+    if args.json:
+        _print_json([{**r, "evidence": evidence[r["finding_id"]]} for r in _records(table)])
+    else:
+        for r in table.itertuples():
+            tags = f"  #{' #'.join(r.tags)}" if r.tags else ""
+            outcome = f"  [{t('kb.outcome_' + r.outcome, args.lang)}]" if r.outcome else ""
+            print(f"{r.finding_id:>4}  {r.created_at}  {findings.kind_label(r.kind, args.lang)}: {r.title}  "
+                  f"({r.log_name or '-'}){tags}{outcome}")
+        if table.empty:
+            print(t("kb.cli_none", args.lang))
+    return 0
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     value = int(text)
@@ -341,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--sample-lang", choices=("zh", "en"), default="zh")
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("findings", parents=[common], help="saved findings of the knowledge base, newest first")
+    p.add_argument("--search", metavar="TEXT", help="only findings containing every word of TEXT (any case)")
+    p.add_argument("--tag", action="append", metavar="TAG", help="only findings with this tag (repeatable)")
+    p.set_defaults(func=cmd_findings)
     return parser
 
 

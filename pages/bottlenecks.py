@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import diagnosis, exports
-from pages import calendar_panel, common
+from pages import calendar_panel, common, finding_form
 from pages.common import format_duration, tr
 
 common.require_shell()
@@ -119,3 +119,4 @@ with paths_tab:
         tr("bn.col_median_wait"): st.column_config.NumberColumn(format="%.2f"),
         tr("bn.col_total_wait"): st.column_config.NumberColumn(format="%.0f"),
         tr("bn.share_of_waiting"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})
+finding_form.save_finding_form("bottlenecks", finding_form.bottleneck_choices(log_id, flt, calendar, activities))

@@ -181,3 +181,73 @@ def delete_scenario(redesign_id: int) -> None:
     """Remove a stored scenario."""
     with _fresh() as cur:
         redesign.delete_scenario(cur, redesign_id)
+
+
+# Knowledge base (saved findings). Lists are cheap and read fresh on every run (another session may have
+# written); the pattern matching reads whole logs, so it is cached on the findings' fingerprint.
+from analysis import findings  # noqa: E402  (appended with its wrappers)
+
+
+def kb_list(query: str = "", tags: tuple = (), department: str | None = None, log_id: int | None = None,
+            since=None):
+    """Saved findings matching the search and filters, newest first (findings.list_findings)."""
+    with _fresh() as cur:
+        return findings.list_findings(cur, query, tags, department, log_id, since)
+
+
+def kb_get(finding_id: int):
+    """One saved finding."""
+    with _fresh() as cur:
+        return findings.get_finding(cur, finding_id)
+
+
+def kb_tags() -> list[str]:
+    """Every tag in use."""
+    with _fresh() as cur:
+        return findings.all_tags(cur)
+
+
+def kb_departments() -> list[str]:
+    """Every department some finding is about."""
+    with _fresh() as cur:
+        return findings.all_departments(cur)
+
+
+def kb_save(log_id: int, title: str, evidence, **texts) -> int:
+    """Store a finding; returns its id."""
+    with _fresh() as cur:
+        return findings.save_finding(cur, log_id, title, evidence, **texts)
+
+
+def kb_set_outcome(finding_id: int, outcome: str, note: str) -> None:
+    """Mark how a finding's remedy worked out."""
+    with _fresh() as cur:
+        findings.set_outcome(cur, finding_id, outcome, note)
+
+
+def kb_delete(finding_id: int) -> bool:
+    """Remove a finding."""
+    with _fresh() as cur:
+        return findings.delete_finding(cur, finding_id)
+
+
+def kb_rerun(finding_id: int, log_id: int | None = None) -> dict:
+    """A finding's figures then and now (on its log, or on `log_id`)."""
+    with _fresh() as cur:
+        return findings.rerun(cur, finding_id, log_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _kb_matches(version: int, db: str, log_id: int, fingerprint: tuple) -> list:
+    """matching_findings keyed on the data version and the findings' fingerprint."""
+    with _fresh() as cur:
+        return findings.matching_findings(cur, log_id)
+
+
+def kb_matches(log_id: int) -> list:
+    """Saved findings whose pattern recurs in this log (none without any saved finding, at no cost)."""
+    with _fresh() as cur:
+        fingerprint = findings.fingerprint(cur)
+    if not fingerprint[0]:
+        return []
+    return _kb_matches(data_version(), str(store.db_path()), log_id, fingerprint)

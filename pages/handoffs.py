@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import diagnosis, exports, handoffs
-from pages import calendar_panel, common
+from pages import calendar_panel, common, finding_form
 from pages.common import format_duration, tr
 
 common.require_shell()
@@ -143,3 +143,4 @@ with front_tab:
             tr("ho.front_share"): front_table["share_of_front_line_wait"] * 100,
         }), hide_index=True, key="ho_front_table", column_config={
             tr("ho.front_share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})
+finding_form.save_finding_form("handoffs", finding_form.handoff_choices(log_id, flt, level, calendar, matrix, pings))

@@ -6,7 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import common
+from pages import common, finding_form
 from pages.common import format_duration, tr
 
 common.require_shell()
@@ -18,6 +18,7 @@ if log_id is None:
     st.info(tr("side.no_logs"))
     st.stop()
 flt = common.active_filter()
+finding_form.matching_notice(log_id)
 k = common.kpis(log_id, flt)
 if k["cases"] == 0:
     st.warning(tr("ov.empty"))
@@ -80,3 +81,4 @@ slow["cycle_seconds"] = (slow["cycle_seconds"] / 86400).round(1)
 slow = slow.rename(columns={"case_id": tr("col.case"), "start_ts": tr("col.start"), "end_ts": tr("col.end"),
                             "cycle_seconds": tr("col.cycle_days"), "n_events": tr("col.events")})
 st.dataframe(slow, hide_index=True, key="ov_slowest")
+finding_form.save_finding_form("overview", finding_form.kpi_choices(log_id, flt, k))
