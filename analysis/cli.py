@@ -240,9 +240,13 @@ def conformance_of_scenario(con, log_id: int, scenario, flt) -> dict:
     """Fitness of today's cases on the scenario's to-be flow, as a JSON-ready dict."""
     from analysis import conformance
 
-    result = conformance.conformance(con, log_id, conformance.to_be_model(con, log_id, scenario, flt), flt)
+    model = conformance.to_be_model(con, log_id, scenario, flt)
+    if model is None:
+        return {"fitness": None, "fitting_cases_share": None, "cases_checked_share": None, "deviations": []}
+    result = conformance.conformance(con, log_id, model, flt)
     return {"fitness": result.fitness, "fitting_cases_share": result.fitting_cases_share,
-            "cases_checked_share": result.cases_checked_share, "deviations": list(result.deviations)}
+            "cases_checked_share": result.cases_checked_share, "method": result.method,
+            "deviations": [asdict(d) for d in result.deviations]}
 
 
 def cmd_sample(args) -> int:

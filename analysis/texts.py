@@ -664,6 +664,7 @@ TEXTS.update({
     "rd.bad_bpmn": {"en": "The model could not be used: {detail}", "zh": "无法使用该模型：{detail}"},
     "rd.fitness": {"en": "Fitness", "zh": "拟合度"},
     "rd.fitting": {"en": "Cases that fit", "zh": "符合的案例"},
+    "rd.method": {"en": "Computed with {method}, per variant, weighted by cases.", "zh": "按变体用 {method} 计算，按案例数加权。"},
     "rd.checked": {"en": "Cases checked", "zh": "已检查的案例"},
     "rd.checked_help": {"en": "The most frequent variants are checked, each once, weighted by its cases.",
                         "zh": "按变体检查最常见的变体，每个变体一次，按案例数加权。"},

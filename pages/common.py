@@ -251,3 +251,22 @@ def kb_matches(log_id: int) -> list:
     if not fingerprint[0]:
         return []
     return _kb_matches(data_version(), str(store.db_path()), log_id, fingerprint)
+
+
+def _conformance_of_scenario(cur, log_id: int, scenario, flt):
+    """How the kept cases fit the scenario's to-be flow (None when no case is kept)."""
+    from analysis import conformance
+
+    model = conformance.to_be_model(cur, log_id, scenario, flt)
+    return None if model is None else conformance.conformance(cur, log_id, model, flt)
+
+
+def _conformance_of_bpmn(cur, log_id: int, xml_text: str, flt):
+    """How the kept cases fit an uploaded BPMN model (ValueError with the reason when it is not usable)."""
+    from analysis import conformance
+
+    return conformance.conformance(cur, log_id, conformance.bpmn_net(xml_text), flt)
+
+
+conformance_of_scenario = cached(_conformance_of_scenario)
+conformance_of_bpmn = cached(_conformance_of_bpmn)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis import map_render, process_map
 from analysis.redesign import OPS, Scenario
-from pages import common
+from pages import common, finding_form
 from pages.common import format_duration, tr
 
 common.require_shell()
@@ -193,3 +193,30 @@ if changed or gone or new_nodes:
 st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, changed, shared), file_name="to_be_map.svg",
                    mime="image/svg+xml", key="rd_svg")
 
+
+# --- Conformance: how today's cases fit the to-be flow (or a BPMN model of it). ---------------------------
+st.subheader(tr("rd.conformance"))
+bpmn = st.file_uploader(tr("rd.bpmn"), type=["bpmn", "xml"], key="rd_bpmn")
+result = None
+try:
+    if bpmn is not None:
+        result = common.conformance_of_bpmn(log_id, bpmn.getvalue().decode("utf-8-sig", errors="replace"), flt)
+    else:
+        result = common.conformance_of_scenario(log_id, scenario, flt)
+except ValueError as exc:
+    st.error(tr("rd.bad_bpmn", detail=exc))
+if result is not None:
+    a, b, c = st.columns(3)
+    a.metric(tr("rd.fitness"), f"{result.fitness:.1%}", help=tr("rd.method", method=result.method))
+    b.metric(tr("rd.fitting"), f"{result.fitting_cases_share:.1%}")
+    c.metric(tr("rd.checked"), f"{result.cases_checked_share:.0%}", help=tr("rd.checked_help"))
+    if result.deviations:
+        frame = pd.DataFrame([vars(d) for d in result.deviations])
+        st.dataframe(pd.DataFrame({
+            tr("bn.col_activity"): frame["activity"], tr("bn.col_department"): frame["department"],
+            tr("rd.col_kind"): frame["kind"].map(lambda k: tr(f"rd.kind_{k}")), tr("ho.m_cases"): frame["cases"],
+        }), hide_index=True, key="rd_deviations")
+    else:
+        st.caption(tr("rd.no_deviations"))
+
+finding_form.save_finding_form("redesign", finding_form.redesign_choices(log_id, flt, scenario, table))

@@ -85,3 +85,21 @@ def test_parallel_and_team_operations_through_the_form(page):
     assert not page.exception
     assert [op["op"] for op in page.session_state["rd_ops"]] == ["parallel", "shared_team"]
     assert kpis(page).loc["每案例涉及部门数", "变化"].startswith("-")
+
+
+def test_conformance_of_todays_cases_to_the_to_be_flow(page):
+    # The shipped scenario keeps every activity and today's order is one of the to-be interleavings: all fit.
+    fitness = {m.label: m.value for m in page.metric}
+    assert fitness["拟合度"] == "100.0%" and fitness["符合的案例"] == "100.0%"
+    # Removing evaluation: every case that had one (1,528 in the generator's frame) does an extra step.
+    page.selectbox(key="rd_scenario").set_value("\x00new").run()
+    page.selectbox(key="rd_op").set_value("remove").run()
+    page.multiselect(key="rd_acts").set_value(["活动评估"]).run()
+    page.button(key="rd_add").click().run()
+    assert not page.exception
+    deviations = next(d.value for d in page.dataframe if "偏差" in d.value.columns)
+    first = deviations.iloc[0]
+    assert (first["环节"], first["部门"], first["案例数"]) == ("活动评估", "市场部-策划室", 1528)
+    assert first["偏差"].startswith("多余")
+    assert float({m.label: m.value for m in page.metric}["符合的案例"].rstrip("%")) == pytest.approx(
+        100 * (3000 - 1528) / 3000, abs=0.05)

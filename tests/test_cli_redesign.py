@@ -1,0 +1,34 @@
+"""The redesign command: scenario file in, as-is / to-be KPIs, deltas and conformance out; plain errors."""
+
+from __future__ import annotations
+
+import json
+
+from test_cli import failed, ok
+
+
+def test_redesign_json_on_tiny_log(cli, tiny_log, tmp_path):
+    # TINY_LOG cycle times 3 h, 30 min, 6 h, 20 min (median 1 h 45 min). Removing C ends every case at its
+    # last B (or A): case 1 at 10:00 (1 h), case 2 at 09:00 (0), case 3 at 10:00 (2 h), case 4 at 09:10 (10 min)
+    # → median (10 min + 1 h) / 2 = 35 min. Departments: case 1 Sales, Finance, Sales → Sales, Finance (1 hand-off).
+    ok(cli("import", tiny_log))
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({"name": "no C", "operations": [{"op": "remove", "activities": ["C"]}]}),
+                        encoding="utf-8")
+    data = ok(cli("redesign", "1", "--scenario", scenario, "--json"))
+    assert data["scenario"] == "no C"
+    assert data["as_is"]["median_cycle_seconds"] == 6300 and data["to_be"]["median_cycle_seconds"] == 2100
+    assert data["delta"]["median_cycle_seconds"]["value"] == -4200
+    assert data["as_is"]["handoffs_per_case"] == 1.5 and data["to_be"]["handoffs_per_case"] == 0.75
+    conformance = data["conformance"]
+    assert conformance["fitting_cases_share"] == 0.0  # every case did C, which the to-be flow lacks
+    assert [(d["activity"], d["kind"], d["cases"]) for d in conformance["deviations"]] == [("C", "extra", 4)]
+
+
+def test_redesign_scenario_errors_are_plain(cli, tiny_log, tmp_path):
+    ok(cli("import", tiny_log))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x", "operations": [{"op": "cap_wait", "activities": ["B"]}]}', encoding="utf-8")
+    assert '"hours" must be a positive number' in failed(cli("redesign", "1", "--scenario", bad))
+    bad.write_text('{"operations": [', encoding="utf-8")
+    assert "not valid JSON" in failed(cli("redesign", "1", "--scenario", bad))
