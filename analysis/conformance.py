@@ -53,7 +53,8 @@ class Conformance:
     variants, `cases_checked_share` of the kept cases). fitness is the mean of the cases' own fitness,
     pm4py's `average_trace_fitness`. With alignments a case's fitness is 1 − deviations / (its events +
     the fewest steps through the model), and it fits when its alignment has no log or model move; with
-    token replay it is pm4py's token fitness, and a case fits when it leaves no missing or remaining token.
+    token replay it is pm4py's token fitness, and a case fits when it leaves no missing or remaining token
+    (an event of an activity the model lacks counts as one of each: `with_dead_transitions`).
     (pm4py's alignment `log_fitness` also counts invisible steps at a tiny cost, so it stays just below 1
     for cases that fit; the mean of the cases' fitness does not.)
     """
