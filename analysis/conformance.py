@@ -91,16 +91,7 @@ def to_be_model(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario 
     counts.pop((), None)  # cases whose every event was removed leave nothing to model
     if not counts:
         return None
-    pm4py = process_model._pm4py()
-    tree = process_model.discover_tree(counts, 0.0)
-    bpmn = pm4py.convert_to_bpmn(tree)
-    net, initial, final = pm4py.convert_to_petri_net(tree)
-    # The same drawing and serialisation as the as-is model (process_model.discover_model).
-    nodes, flows, order = process_model._graph(bpmn)
-    process_model._layout(bpmn, order, flows)
-    return process_model.Model(noise=0.0, cases=sum(n for _, n in variants), variants=len(variants),
-                               tree=str(tree), nodes=nodes, flows=flows, bpmn_xml=process_model.bpmn_xml(bpmn),
-                               pnml=process_model.pnml(net, initial, final))
+    return process_model.model_from_variants(counts, 0.0, cases=sum(n for _, n in variants), variants=len(variants))
 
 
 def interleavings(steps: tuple[tuple[str, int | None, int | None], ...]) -> list[tuple[str, ...]]:

@@ -105,15 +105,20 @@ def discover_model(con: duckdb.DuckDBPyConnection, log_id: int, noise: float = 0
                    flt: CaseFilter | None = None) -> Model | None:
     """The inductive miner's model of the kept cases as tree, BPMN and Petri net (None: no case kept)."""
     counts = _variant_counts(con, log_id, flt)
-    if not counts:
-        return None
+    return model_from_variants(counts, noise) if counts else None
+
+
+def model_from_variants(counts: dict[tuple[str, ...], int], noise: float = 0.0, cases: int | None = None,
+                        variants: int | None = None) -> Model:
+    """The inductive miner's model of activity sequences with their case counts (tree, BPMN, Petri net)."""
     pm4py = _pm4py()
     tree = discover_tree(counts, noise)
     bpmn = pm4py.convert_to_bpmn(tree)
     net, initial, final = pm4py.convert_to_petri_net(tree)
     nodes, flows, order = _graph(bpmn)
     _layout(bpmn, order, flows)
-    return Model(noise=noise, cases=sum(counts.values()), variants=len(counts), tree=str(tree),
+    return Model(noise=noise, cases=cases if cases is not None else sum(counts.values()),
+                 variants=variants if variants is not None else len(counts), tree=str(tree),
                  nodes=nodes, flows=flows, bpmn_xml=bpmn_xml(bpmn), pnml=pnml(net, initial, final))
 
 
