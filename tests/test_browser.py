@@ -292,3 +292,28 @@ def test_diagnosis_pages_render_findings_charts_and_a_download(server, page, tmp
     no_exception(page)
     assert page.locator(".js-plotly-plot").count() == 2  # the variant chart and the case timeline
     page.screenshot(path=str(SHOTS / "variants_zh.png"), full_page=True)
+
+
+def test_redesign_page_shows_both_maps_and_downloads_the_to_be_map(server, page, tmp_path):
+    SHOTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/redesign?lang=en")
+    page.wait_for_selector(MAP_FRAME, timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    frames = page.locator(MAP_FRAME)
+    assert frames.count() == 2  # as-is and to-be side by side
+    for i in range(2):
+        nodes = page.frame_locator(MAP_FRAME).nth(i).locator("svg g.node")
+        nodes.first.wait_for(timeout=30_000)
+        assert nodes.count() >= 14
+    assert "Median cycle time" in page.locator("[data-testid='stMetric']").first.inner_text()
+    page.screenshot(path=str(SHOTS / "redesign_en.png"), full_page=True)
+    with page.expect_download() as info:
+        page.get_by_text("Download the to-be map (SVG)").click()
+    path = tmp_path / "to_be.svg"
+    info.value.save_as(path)
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    titles = {t.text for t in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert "物资采购" in titles and "预算审批" in titles
