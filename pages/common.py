@@ -160,8 +160,7 @@ from analysis import triage  # noqa: E402  (appended with its wrappers)
 tg_budget_attribute = cached(triage.find_budget_attribute)
 tg_case_features = cached(triage.case_features)
 tg_attribute_values = cached(triage.attribute_values)
-replay = cached(redesign.replay)
-compare_scenario = cached(redesign.compare_scenario)
+scenario_outcome = cached(redesign.scenario_outcome)
 to_be_map = cached(redesign.to_be_map)
 
 
@@ -270,3 +269,16 @@ def _conformance_of_bpmn(cur, log_id: int, xml_text: str, flt):
 
 conformance_of_scenario = cached(_conformance_of_scenario)
 conformance_of_bpmn = cached(_conformance_of_bpmn)
+
+
+# The report (HTML + Excel), cached on everything it shows. Findings are passed by id and read inside, so
+# the cache key stays small and hashable.
+def _report_files(cur, log_id: int, lang: str, flt, scenario, finding_ids: tuple, calendar):
+    """report.build_report_files with the chosen saved findings."""
+    from analysis import report
+
+    chosen = report.finding_dicts(findings.get_finding(cur, i) for i in finding_ids)
+    return report.build_report_files(cur, log_id, lang, flt, scenario, chosen, calendar)
+
+
+report_files = cached(_report_files)

@@ -122,12 +122,10 @@ if missing:
 st.caption(tr("rd.assumptions"))
 
 # --- Replay and compare. ----------------------------------------------------------------------------------
-as_is = common.replay(log_id, None, flt)
+as_is, to_be, table = common.scenario_outcome(log_id, scenario, flt)
 if as_is.empty:
     st.warning(tr("ov.empty"))
     st.stop()
-to_be = common.replay(log_id, scenario, flt)
-table = common.compare_scenario(log_id, scenario, flt)
 row = table.set_index("kpi")
 cols = st.columns(4)
 for col, kpi, fmt in ((cols[0], "median_cycle_seconds", format_duration), (cols[1], "p90_cycle_seconds", format_duration),
