@@ -61,6 +61,8 @@ def handoff_findings(matrix: pd.DataFrame, pings: pd.DataFrame, cost: dict, fron
     if matrix.empty:
         return [t("dx.no_handoffs", lang)]
     busy = matrix[matrix["count"] >= max(5, matrix["count"].max() * 0.05)]
+    if busy.empty:  # a small log: no pair is busy, so every pair counts
+        busy = matrix
     worst = busy.sort_values("total_wait_seconds", ascending=False).iloc[0]
     said.append(t("dx.slow_handoff", lang, a=worst["from"], b=worst["to"], count=int(worst["count"]),
                   median=duration_words(worst["median_wait_seconds"], lang),
