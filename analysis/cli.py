@@ -288,6 +288,41 @@ def cmd_findings(args) -> int:
     return 0
 
 
+def _scenario_file(path_text: str) -> redesign.Scenario:
+    """A scenario read from a JSON file (ValueError naming the file and what is wrong)."""
+    path = Path(path_text)
+    try:
+        return redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def cmd_report(args) -> int:
+    """A self-contained HTML report (and its tables as Excel) of a log, in the chosen language."""
+    from analysis import findings, report
+
+    scenario = _scenario_file(args.scenario) if args.scenario else None
+    with store.connect(args.db, read_only=True) as con:
+        log_id = store.resolve_log(con, args.log)
+        flt, calendar = _filter(args, con, log_id), _calendar(args)
+        chosen = report.finding_dicts(findings.get_finding(con, i) for i in args.finding or ())
+        files = report.build_report_files(con, log_id, args.lang, flt, scenario, chosen, calendar)
+    out = Path(args.out)
+    out.write_text(files.html, encoding="utf-8")
+    if args.excel:
+        Path(args.excel).write_bytes(files.excel)
+    if args.json:
+        _print_json({"html": str(out), "bytes": out.stat().st_size, "charts": files.charts,
+                     "excel": args.excel, "sheets": list(files.sheets) if args.excel else None})
+    else:
+        print(t("rp.cli_written", args.lang, path=out, size=out.stat().st_size, charts=files.charts))
+        if args.excel:
+            print(t("rp.cli_excel", args.lang, path=args.excel, sheets=len(files.sheets)))
+    return 0
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     value = int(text)
@@ -369,6 +404,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", metavar="TEXT", help="only findings containing every word of TEXT (any case)")
     p.add_argument("--tag", action="append", metavar="TAG", help="only findings with this tag (repeatable)")
     p.set_defaults(func=cmd_findings)
+    p = sub.add_parser("report", parents=[common], help="a self-contained HTML report, tables as Excel")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--out", metavar="FILE.html", required=True, help="where to write the report")
+    p.add_argument("--excel", metavar="FILE.xlsx", help="also write the report's tables as an Excel workbook")
+    p.add_argument("--scenario", metavar="FILE", help="a redesign scenario as JSON: adds the as-is/to-be comparison")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
+    p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON (format in README)")
+    p.add_argument("--finding", action="append", type=_positive, metavar="ID",
+                   help="include a saved finding of the knowledge base (repeatable)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,11 +1,57 @@
-"""Placeholder until the page lands."""
+"""Report: one self-contained HTML file for managers (KPIs, maps, bottlenecks, hand-offs, redesign, findings) and
+its tables as Excel, built from the active log and filter."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import calendar_panel, common
 from pages.common import tr
 
 common.require_shell()
-st.title(tr("page.report"))
+log_id = common.active_log()
+st.title(tr("rp.page_title"))
+if log_id is None:
+    st.info(tr("side.no_logs"))
+    st.stop()
+flt = common.active_filter()
+st.caption(tr("rp.intro"))
+
+left, right = st.columns(2)
+lang = left.radio(tr("rp.lang"), ["zh", "en"], index=["zh", "en"].index(common.lang()),
+                  format_func=lambda v: {"zh": "中文", "en": "English"}[v], horizontal=True, key="rp_lang")
+stored = common.stored_scenarios()
+NONE = "\x00none"
+pick = right.selectbox(tr("rp.scenario"), [NONE, *(s.name for _, s in stored)],
+                       format_func=lambda n: tr("rp.no_scenario") if n == NONE else n, key="rp_scenario")
+scenario = next((s for _, s in stored if s.name == pick), None)
+
+saved = common.kb_list()
+if saved.empty:
+    st.caption(tr("rp.no_findings"))
+    finding_ids: tuple = ()
+else:
+    titles = dict(zip(saved["finding_id"], saved["title"], strict=True))
+    finding_ids = tuple(int(i) for i in st.multiselect(
+        tr("rp.pick_findings"), list(titles), format_func=lambda i: f"#{i} {titles[i]}", key="rp_findings"))
+calendar = calendar_panel.controls(log_id, "rp_wt")
+
+wanted = (log_id, lang, flt, scenario, finding_ids, calendar)
+if st.button(tr("rp.build"), key="rp_build", type="primary"):
+    st.session_state["rp_request"] = wanted
+request = st.session_state.get("rp_request")
+if request is None or request[0] != log_id:
+    st.stop()
+if request != wanted:
+    st.info(tr("rp.stale"))
+with st.spinner(tr("rp.building")):
+    files = common.report_files(*request)
+st.success(tr("rp.built", size=len(files.html.encode("utf-8")) / 1e6, charts=files.charts))
+down_html, down_xlsx = st.columns(2)
+down_html.download_button(tr("rp.download_html"), files.html, file_name="process_report.html", mime="text/html",
+                          key="rp_html", type="primary")
+down_xlsx.download_button(tr("rp.download_xlsx"), files.excel, file_name="process_report_tables.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="rp_xlsx")
+st.subheader(tr("rp.preview"))
+# The report escapes every user value itself and loads nothing from the network.
+st.iframe(files.html, height=800)

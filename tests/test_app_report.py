@@ -1,0 +1,72 @@
+# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
+"""The Report page through AppTest: build the report with the shipped scenario, both downloads, the preview."""
+
+from __future__ import annotations
+
+import pytest
+from test_app_pages import APP, app, navigation_not_pages_dir, sample_db  # noqa: F401
+
+
+@pytest.fixture
+def page(app):
+    app.switch_page("pages/report.py").run()
+    assert not app.exception
+    return app
+
+
+def test_build_gives_both_downloads_and_a_preview(page):
+    assert page.title[0].value == "报告"
+    assert page.radio(key="rp_lang").value == "zh"  # the UI language
+    assert not page.get("download_button")  # nothing until the button is pressed
+    page.selectbox(key="rp_scenario").set_value(page.selectbox(key="rp_scenario").options[1]).run()
+    page.button(key="rp_build").click().run()
+    assert not page.exception
+    html_button, xlsx_button = page.download_button(key="rp_html"), page.download_button(key="rp_xlsx")
+    assert html_button.label == "下载报告（HTML）" and html_button.proto.url
+    assert xlsx_button.label == "下载数据表（Excel）" and xlsx_button.proto.url
+    preview = page.get("iframe")[0].proto.srcdoc
+    assert "流程诊断报告" in preview and "流程再造：端到端活动团队" in preview
+    assert any("4 张图表" in s.value for s in page.success)
+
+
+def test_report_language_and_stale_notice(page):
+    page.radio(key="rp_lang").set_value("en").run()
+    page.button(key="rp_build").click().run()
+    assert not page.exception
+    preview = page.get("iframe")[0].proto.srcdoc
+    assert "Process diagnosis report" in preview and "Redesign:" not in preview
+    page.radio(key="rp_lang").set_value("zh").run()  # changed after building: the built report stays, with a notice
+    assert any("重新生成" in i.value for i in page.info)
+    assert "Process diagnosis report" in page.get("iframe")[0].proto.srcdoc
+
+
+@pytest.fixture
+def app_with_finding(tmp_path, monkeypatch):
+    """The app on a store with the sample log and one saved finding."""
+    from streamlit.testing.v1 import AppTest
+
+    from analysis import defaults, findings, store
+
+    path = tmp_path / "kb.duckdb"
+    with store.connect(path) as con:
+        log_id = defaults.ensure_sample(con)
+        findings.save_finding(con, log_id, "预算审批<慢>", findings.Evidence("bottleneck", log_id, {"activity": "预算审批"}),
+                              symptom="等待 5 天", remedy="24 小时内审批", tags=["财务"])
+    monkeypatch.setenv("PROCDIAG_DB", str(path))
+    monkeypatch.delenv("PROCDIAG_VIEWER", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/report.py").run()
+    assert not at.exception
+    return at
+
+
+def test_chosen_findings_are_in_the_report(app_with_finding):
+    at = app_with_finding
+    choice = at.multiselect(key="rp_findings")
+    assert choice.options == ["#1 预算审批<慢>"]
+    choice.set_value([1]).run()
+    at.button(key="rp_build").click().run()
+    assert not at.exception
+    preview = at.get("iframe")[0].proto.srcdoc
+    assert "诊断结论" in preview and "预算审批&lt;慢&gt;" in preview and "24 小时内审批" in preview
