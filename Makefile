@@ -30,6 +30,7 @@ test: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PY) bench/run.py
 	$(PY) bench/app_bench.py
+	$(PY) bench/redesign_bench.py
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
