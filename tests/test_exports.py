@@ -42,3 +42,15 @@ def test_column_names_and_lists_are_neutralised_too():
     frame = exports.safe_frame(pd.DataFrame({"=x": [["-a", "b"]]}))
     assert list(frame.columns) == ["'=x"]
     assert frame.iloc[0, 0] == "'-a, b"
+
+
+def test_every_table_export_goes_through_the_neutraliser():
+    # CSV or Excel written anywhere else would skip the formula check: pages and analysis call exports only.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = [f"{path.relative_to(root)}:{n}" for folder in ("pages", "analysis") for path in (root / folder).glob("*.py")
+                 if path.name != "exports.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if any(s in line for s in (".to_csv(", ".to_excel(", "csv.writer(", "ExcelWriter("))]
+    assert offenders == []
