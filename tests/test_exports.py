@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -52,5 +53,5 @@ def test_every_table_export_goes_through_the_neutraliser():
     offenders = [f"{path.relative_to(root)}:{n}" for folder in ("pages", "analysis") for path in (root / folder).glob("*.py")
                  if path.name != "exports.py"
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-                 if any(s in line for s in (".to_csv(", ".to_excel(", "csv.writer(", "ExcelWriter("))]
+                 if re.search(r"(?<!exports)\.to_(csv|excel)\(|csv\.writer\(|ExcelWriter\(", line)]
     assert offenders == []
