@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The Bottlenecks and Hand-offs pages through AppTest: findings at the top, every widget path, the sample's
 injected problems visible where a manager looks (SAMPLE_TRUTH.md)."""
 
@@ -6,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-
-from test_app_pages import APP, app, navigation_not_pages_dir, sample_db  # noqa: F401
 
 
 def spec(at, key: str) -> dict:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The global filter panel and the Variants & cases page through AppTest: every filter widget, its chip, the
 share of cases kept, and picking variants on the Variants page.
 
@@ -13,7 +12,7 @@ import json
 
 import pandas as pd
 import pytest
-from test_app_pages import APP, app, expected_sample_cases, metric, navigation_not_pages_dir, sample_db  # noqa: F401
+from apptest_support import expected_sample_cases, metric
 
 from analysis import defaults, metrics, sample, store
 from analysis.filters import CaseFilter

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The knowledge base through AppTest: save a finding from the Bottlenecks page, find it (in Chinese), re-run it,
 mark its outcome, delete it; the Overview's notice for a log showing a saved pattern; viewers read only."""
 
@@ -7,8 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from apptest_support import APP
 from streamlit.testing.v1 import AppTest
-from test_app_pages import APP, navigation_not_pages_dir  # noqa: F401
 
 from analysis import defaults, store
 from analysis import findings as kb

@@ -3,90 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from apptest_support import APP, TYPE_COLUMN, chart_spec, expected_sample_cases, metric, table_with_column
 from streamlit.testing.v1 import AppTest
 
 from analysis import defaults, sample, store
-
-APP = str(store.ROOT / "app.py")
-TYPE_COLUMN = sample.COLUMNS["zh"]["type"]
-
-
-@pytest.fixture(autouse=True)
-def navigation_not_pages_dir(monkeypatch):
-    """Work around AppTest treating our pages/ folder as a legacy multipage app on every run.
-
-    AppTest resets PagesManager.uses_pages_directory before each run, and PagesManager then sets it
-    to True because pages/ exists, so the entry script runs through the legacy path and loses its
-    sidebar widgets on reruns. The real server runs st.navigation, which sets it to False.
-    """
-    from streamlit.runtime import pages_manager
-    from streamlit.testing.v1 import app_test
-
-    class NavigationPagesManager(pages_manager.PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            pages_manager.PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> str:
-    """A store holding only the sample log (imported once for the module)."""
-    path = tmp_path_factory.mktemp("app") / "app.duckdb"
-    with store.connect(path) as con:
-        defaults.ensure_sample(con)
-    return str(path)
-
-
-@pytest.fixture
-def app(sample_db, monkeypatch) -> AppTest:
-    """The app started on the sample store, first run done."""
-    monkeypatch.setenv("PROCDIAG_DB", sample_db)
-    monkeypatch.delenv("PROCDIAG_VIEWER", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
-
-
-@pytest.fixture
-def scratch_app(tmp_path, monkeypatch) -> AppTest:
-    """The app on a store of its own (tests that import, rename or delete)."""
-    path = tmp_path / "scratch.duckdb"
-    with store.connect(path) as con:
-        defaults.ensure_sample(con)
-    monkeypatch.setenv("PROCDIAG_DB", str(path))
-    monkeypatch.delenv("PROCDIAG_VIEWER", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    """The value shown by the KPI card with this label."""
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def table_with_column(at: AppTest, column: str):
-    """The first table shown that has this column (AppTest cannot look tables up by key)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def chart_spec(at: AppTest, key: str) -> dict:
-    """The plotly figure of the chart with this key, as a dict."""
-    import json
-
-    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith(key)))
-
-
-def expected_sample_cases(type_value: str | None = None) -> int:
-    """Cases of the sample generator's own frame, counted with pandas (independent of the store)."""
-    frame = sample.generate_sample(defaults.SAMPLE_CASES, defaults.SAMPLE_SEED, "zh")
-    if type_value is not None:
-        frame = frame[frame[TYPE_COLUMN] == type_value]
-    return frame[sample.COLUMNS["zh"]["case"]].nunique()
 
 
 def test_app_starts_on_sample_overview(app):

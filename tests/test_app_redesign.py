@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The Redesign page through AppTest: the shipped scenario, editing operations, saving, the maps and KPIs."""
 
 from __future__ import annotations
@@ -6,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_app_pages import APP, navigation_not_pages_dir, scratch_app  # noqa: F401
 
 from analysis import redesign, store
 

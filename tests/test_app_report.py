@@ -1,10 +1,9 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The Report page through AppTest: build the report with the shipped scenario, both downloads, the preview."""
 
 from __future__ import annotations
 
 import pytest
-from test_app_pages import APP, app, navigation_not_pages_dir, sample_db  # noqa: F401
+from apptest_support import APP
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the AppTest fixtures are imported from test_app_pages until they move to conftest)
 """The Project-or-routine page through AppTest: it loads on the sample, its split follows the thresholds and the
 filter exactly as the analysis layer computes it, and the case list can be downloaded."""
 
@@ -7,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_app_pages import APP, app, navigation_not_pages_dir, sample_db  # noqa: F401
 
 from analysis import sample, store, triage
 from analysis.filters import CaseFilter

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the browser fixtures are imported from test_browser)
 """The report in a real browser: opened from a file with every network request recorded (there must be none),
 every chart drawn by the inlined plotly.js, user text shown as text; and built and downloaded on the Report page.
 
@@ -9,7 +8,7 @@ as the other browser tests do.
 from __future__ import annotations
 
 import pytest
-from test_browser import MAP_FRAME, SHOTS, browser, no_exception, page, server, wait_ready  # noqa: F401
+from browser_support import MAP_FRAME, SHOTS, no_exception, wait_ready
 
 from analysis import defaults, importer, redesign, report, store
 
