@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.filters import CaseFilter, kept_events_sql
+from analysis.texts import t
 
 OPS = ("remove", "merge", "reassign", "parallel", "cap_wait", "speed_up", "shared_team")
 
@@ -112,6 +113,18 @@ def check_operation(op: dict, i: int = 1) -> None:
             raise ValueError(f'{where}: "{number}" must be a positive number')
     if kind == "shared_team":
         _names(op, "departments", where, 2)
+
+
+def describe_operation(op: dict, lang: str = "en") -> str:
+    """One operation in words, e.g. "Service level: cap the wait: Budget approval ≤ 24 h"."""
+    what = ", ".join(op.get("activities") or []) or op.get("department", "")
+    if op["op"] == "parallel":
+        what = " ‖ ".join(" → ".join(b) for b in (op.get("branches") or [[a] for a in op["activities"]]))
+    if op["op"] == "shared_team":
+        what = " + ".join(op["departments"])
+    extra = {"reassign": f" → {op.get('department')}", "cap_wait": f" ≤ {op.get('hours')} h",
+             "speed_up": f" × {op.get('factor')}"}.get(op["op"], "")
+    return f"{t('rd.op_' + op['op'], lang)}: {what}{extra}"
 
 
 def _match(op: dict) -> tuple[str, list]:

@@ -370,18 +370,6 @@ def _handoff_section(facts: Facts, lang: str, charts: _Charts) -> str:
     return "".join(out)
 
 
-def describe_operation(op: dict, lang: str) -> str:
-    """One redesign operation in words."""
-    what = ", ".join(op.get("activities") or []) or op.get("department", "")
-    if op["op"] == "parallel":
-        what = " ‖ ".join(" → ".join(b) for b in (op.get("branches") or [[a] for a in op["activities"]]))
-    if op["op"] == "shared_team":
-        what = " + ".join(op["departments"])
-    extra = {"reassign": f" → {op.get('department')}", "cap_wait": f" ≤ {op.get('hours')} h",
-             "speed_up": f" × {op.get('factor')}"}.get(op["op"], "")
-    return f"{t('rd.op_' + op['op'], lang)}: {what}{extra}"
-
-
 def _kpi_value(kpi: str, value: float, lang: str) -> str:
     """A redesign KPI in its unit (negative durations with a minus sign)."""
     if value != value:
@@ -398,7 +386,7 @@ def _redesign_section(facts: Facts, lang: str, charts: _Charts) -> str:
     ops = facts.scenario.operations
     if ops:
         out.append(f"<h3>{esc(t('rp.operations', lang))}</h3><ol class='ops'>"
-                   + "".join(f"<li>{esc(describe_operation(op, lang))}</li>" for op in ops) + "</ol>")
+                   + "".join(f"<li>{esc(redesign.describe_operation(op, lang))}</li>" for op in ops) + "</ol>")
     out.append(f"<h3>{esc(t('rp.redesign_kpis', lang))}</h3>")
     table = facts.comparison
     rows = [[t(f"rd.k_{r.kpi}", lang), _kpi_value(r.kpi, r.as_is, lang), _kpi_value(r.kpi, r.to_be, lang),

@@ -8,7 +8,6 @@ appends a section to bench/RESULTS.md. Run: .venv/bin/python bench/app_bench.py 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -18,12 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from apptest_app import new_app, usable  # noqa: E402  (after the path set-up above)
 
 
 def loaded_store(size: str) -> Path:
     """A store holding the generated log of this size (imported once, then reused)."""
     db = DATA / f"app-{size}.duckdb"
-    if db.exists():
+    if usable(db):
         return db
     csv = DATA / f"events-{size}.csv"
     if not csv.exists():
@@ -48,20 +50,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     db = loaded_store(args.size)
-    os.environ["PROCDIAG_DB"] = str(db)
-    os.environ.pop("PROCDIAG_VIEWER", None)
-
-    from streamlit.runtime import pages_manager
-    from streamlit.testing.v1 import AppTest, app_test
-
-    class NavigationPagesManager(pages_manager.PagesManager):
-        """As in tests/test_app_pages.py: AppTest otherwise takes pages/ for a legacy multipage app."""
-
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            pages_manager.PagesManager.uses_pages_directory = False
-
-    app_test.PagesManager = NavigationPagesManager
 
     results: dict[str, list[float]] = {"first load": [], "filter change (new values)": [],
                                        "filter change (seen values)": [], "switch page": [],
@@ -72,7 +60,7 @@ def main() -> None:
                                        "bottlenecks: filter change (new values)": [],
                                        "hand-offs: filter change (new values)": []}
     for _ in range(args.runs):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at = new_app(db)
         results["first load"].append(timed(at.run))
         assert not at.exception, at.exception
         log_id = at.session_state["active_log"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from apptest_app import new_app, usable  # noqa: E402  (after the path set-up above)
 
 CASES = 100_000
 
@@ -26,7 +28,7 @@ CASES = 100_000
 def loaded_store() -> Path:
     """A store holding 100,000 generated cases (English names), imported once and reused."""
     db = DATA / "redesign-100k-cases.duckdb"
-    if db.exists():
+    if usable(db):
         return db
     DATA.mkdir(parents=True, exist_ok=True)
     csv = DATA / "cases-100k.csv"
@@ -83,22 +85,9 @@ def main() -> None:
                 con, log_id, conformance.to_be_model(con, log_id, scenario))))
         table = redesign.compare(frames["a"], frames["b"]).set_index("kpi")
 
-    os.environ["PROCDIAG_DB"] = str(db)
-    os.environ.pop("PROCDIAG_VIEWER", None)
     from streamlit import cache_data
-    from streamlit.runtime import pages_manager
-    from streamlit.testing.v1 import AppTest, app_test
-
-    class NavigationPagesManager(pages_manager.PagesManager):
-        """As in tests/test_app_pages.py: AppTest otherwise takes pages/ for a legacy multipage app."""
-
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            pages_manager.PagesManager.uses_pages_directory = False
-
-    app_test.PagesManager = NavigationPagesManager
     for _ in range(args.runs):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at = new_app(db)
         at.run()
         at.session_state["rd_pending_load"] = (scenario.operations, scenario.name)
         cache_data.clear()

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import map_render, process_map
-from analysis.redesign import OPS, Scenario
+from analysis.redesign import OPS, Scenario, describe_operation
 from pages import common, finding_form
 from pages.common import format_duration, tr
 
@@ -40,23 +40,11 @@ if loaded := st.session_state.pop("rd_pending_load", None):  # a scenario file w
 ops: list[dict] = st.session_state["rd_ops"]
 
 
-def describe(op: dict) -> str:
-    """One operation in words."""
-    what = ", ".join(op.get("activities") or []) or op.get("department", "")
-    if op["op"] == "parallel":
-        what = " ‖ ".join(" → ".join(b) for b in (op.get("branches") or [[a] for a in op["activities"]]))
-    if op["op"] == "shared_team":
-        what = " + ".join(op["departments"])
-    extra = {"reassign": f" → {op.get('department')}", "cap_wait": f" ≤ {op.get('hours')} h",
-             "speed_up": f" × {op.get('factor')}"}.get(op["op"], "")
-    return f"{tr('rd.op_' + op['op'])}: {what}{extra}"
-
-
 with st.expander(tr("rd.edit"), expanded=not ops):
     st.text_input(tr("rd.name"), key="rd_name")
     for i, op in enumerate(ops):
         left, right = st.columns([12, 1])
-        left.markdown(f"{i + 1}. {describe(op)}")
+        left.markdown(f"{i + 1}. {describe_operation(op, common.lang())}")
         if right.button("✕", key=f"rd_del_{i}", help=tr("rd.remove_op")):
             ops.pop(i)
             st.rerun()

@@ -1,0 +1,41 @@
+"""The dashboard under Streamlit's AppTest for the benchmarks, on a given database file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def new_app(db: Path, timeout: float = 600):
+    """An AppTest of app.py on `db` (read-write, not viewer mode), not run yet.
+
+    As in tests/conftest.py: AppTest would otherwise take the pages/ folder for a legacy multipage app.
+    """
+    os.environ["PROCDIAG_DB"] = str(db)
+    os.environ.pop("PROCDIAG_VIEWER", None)
+    from streamlit.runtime import pages_manager
+    from streamlit.testing.v1 import AppTest, app_test
+
+    class NavigationPagesManager(pages_manager.PagesManager):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            pages_manager.PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = NavigationPagesManager
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+
+
+def usable(db: Path) -> bool:
+    """True when `db` exists and this version of the tool can open it (else it is deleted, to be rebuilt)."""
+    if not db.exists():
+        return False
+    from analysis import store
+
+    try:
+        store.connect(db, read_only=True).close()
+        return True
+    except store.StoreError:
+        db.unlink()
+        return False
