@@ -731,9 +731,9 @@ TEXTS.update({
     "kb.open_kb": {"en": "Open the knowledge base", "zh": "打开知识库"},
     "kb.intro": {"en": "Saved diagnoses: symptom → cause → remedy → impact, each with the evidence it rests on.",
                  "zh": "已保存的诊断：症状 → 原因 → 对策 → 影响，每条都附有依据。"},
-    "kb.empty": {"en": "No findings yet. Save one from the Overview, Bottlenecks or Hand-offs page "
+    "kb.empty": {"en": "No findings yet. Save one from the Overview, Bottlenecks, Hand-offs or Redesign page "
                        "(“Save as finding” at the bottom).",
-                 "zh": "还没有结论。可在总览、瓶颈或交接页面底部的“保存为诊断结论”中保存。"},
+                 "zh": "还没有结论。可在总览、瓶颈、交接或流程再造页面底部的“保存为诊断结论”中保存。"},
     "kb.search": {"en": "Search title, symptom, cause, remedy, impact and tags", "zh": "搜索标题、症状、原因、对策、影响和标签"},
     "kb.filter_tags": {"en": "Tags", "zh": "标签"},
     "kb.filter_department": {"en": "Department", "zh": "部门"},
