@@ -7,10 +7,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from analysis import bottlenecks, handoffs, importer, metrics, redesign, store
+if TYPE_CHECKING:
+    from analysis.redesign import Scenario
+
+from analysis import importer, metrics, store
 from analysis.filters import CaseFilter, unknown_values
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
@@ -160,6 +164,8 @@ def _calendar(args) -> WorkCalendar | None:
 
 def cmd_bottlenecks(args) -> int:
     """Waiting and processing per activity and edge, most waiting first."""
+    from analysis import bottlenecks  # heavy (pandas): imported by the commands that use it
+
     with store.connect(args.db, read_only=True) as con:
         log_id = store.resolve_log(con, args.log)
         flt, calendar = _filter(args, con, log_id), _calendar(args)
@@ -177,6 +183,8 @@ def cmd_bottlenecks(args) -> int:
 
 def cmd_handoffs(args) -> int:
     """Hand-off matrix, ping-pong and hand-offs per case at department or resource level."""
+    from analysis import handoffs  # heavy (pandas): imported by the commands that use it
+
     with store.connect(args.db, read_only=True) as con:
         log_id = store.resolve_log(con, args.log)
         flt, calendar = _filter(args, con, log_id), _calendar(args)
@@ -204,6 +212,8 @@ def cmd_handoffs(args) -> int:
 
 def cmd_redesign(args) -> int:
     """Today's KPIs beside the scenario's, and how today's cases fit the to-be flow."""
+    from analysis import redesign  # heavy (pandas): imported by the commands that use it
+
     path = Path(args.scenario)
     try:
         scenario = redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
@@ -288,8 +298,10 @@ def cmd_findings(args) -> int:
     return 0
 
 
-def _scenario_file(path_text: str) -> redesign.Scenario:
+def _scenario_file(path_text: str) -> Scenario:
     """A scenario read from a JSON file (ValueError naming the file and what is wrong)."""
+    from analysis import redesign
+
     path = Path(path_text)
     try:
         return redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
@@ -381,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bottlenecks)
     p = sub.add_parser("handoffs", parents=[common], help="hand-offs between departments or resources")
     p.add_argument("log", help="log id or name")
-    p.add_argument("--level", choices=handoffs.LEVELS, default="department")
+    p.add_argument("--level", choices=("department", "resource"), default="department")
     p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
     p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON (format in README)")
     p.add_argument("--front", action="append", metavar="DEPARTMENT",
