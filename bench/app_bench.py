@@ -19,7 +19,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from apptest_app import new_app, usable  # noqa: E402  (after the path set-up above)
+from apptest_app import new_app, publish, usable  # noqa: E402  (after the path set-up above)
 
 
 def loaded_store(size: str) -> Path:
@@ -100,10 +100,7 @@ def main() -> None:
         target = "" if name == "first load" else "≤ 1 s"
         verdict = "" if not target else (" PASS" if statistics.median(values) <= 1 else " FAIL")
         lines.append(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} | {target}{verdict} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
-        fh.write(text)
+    publish(lines)
 
 
 if __name__ == "__main__":

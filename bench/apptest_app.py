@@ -39,3 +39,11 @@ def usable(db: Path) -> bool:
     except store.StoreError:
         db.unlink()
         return False
+
+
+def publish(lines: list[str]) -> None:
+    """Print a results section and append it to bench/RESULTS.md."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
+        fh.write(text)

@@ -20,7 +20,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from apptest_app import new_app, usable  # noqa: E402  (after the path set-up above)
+from apptest_app import new_app, publish, usable  # noqa: E402  (after the path set-up above)
 
 CASES = 100_000
 
@@ -103,10 +103,7 @@ def main() -> None:
              "| step | median (s) | max (s) |", "|---|---:|---:|"]
     for name, values in results.items():
         lines.append(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
-        fh.write(text)
+    publish(lines)
 
 
 if __name__ == "__main__":

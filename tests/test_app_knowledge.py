@@ -16,19 +16,11 @@ from analysis.findings import Evidence
 QUEUE_TITLE = "预算审批（财务部）占全部等待时间的 50.4%，等待中位数 5.0 天"
 
 
-@pytest.fixture(scope="module")
-def sample_file(tmp_path_factory) -> str:
-    """A closed store file holding the sample log, copied for each test."""
-    path = tmp_path_factory.mktemp("kbapp") / "sample.duckdb"
-    with store.connect(path) as con:
-        defaults.ensure_sample(con)
-    return str(path)
-
-
 @pytest.fixture
-def db_path(sample_file, tmp_path) -> str:
+def db_path(sample_db, tmp_path) -> str:
+    """A copy of the shared sample store (conftest's sample_db), one per test."""
     path = tmp_path / "kb.duckdb"
-    shutil.copy(sample_file, path)
+    shutil.copy(sample_db, path)
     return str(path)
 
 
