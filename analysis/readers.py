@@ -102,7 +102,7 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
                 if unclosed:
                     raise UnclosedQuote(unclosed) from None
             raise
-    except ReadError:
+    except (ReadError, duckdb.OutOfMemoryException):
         raise
     except (duckdb.Error, OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, KeyError) as exc:
         # Name the user's file, not a temporary UTF-8 copy of it.

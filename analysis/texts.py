@@ -14,6 +14,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Check that the file is a CSV/TSV, XLSX, Parquet or XES export and is not truncated.",
         "zh": "请确认文件是 CSV/TSV、XLSX、Parquet 或 XES 导出文件，且没有被截断。",
     },
+    "problem.out_of_memory": {
+        "en": "The import needed more than its memory budget of {budget}.",
+        "zh": "导入所需内存超过了预算 {budget}。",
+    },
+    "fix.out_of_memory": {
+        "en": "Set a larger budget in the environment variable PROCDIAG_IMPORT_MEMORY (for example 2GB) and import again.",
+        "zh": "请在环境变量 PROCDIAG_IMPORT_MEMORY 中设置更大的预算（例如 2GB）后重新导入。",
+    },
+    "problem.bad_memory_budget": {
+        "en": "PROCDIAG_IMPORT_MEMORY={budget} is not a memory size: {detail}",
+        "zh": "PROCDIAG_IMPORT_MEMORY={budget} 不是有效的内存大小：{detail}",
+    },
+    "fix.bad_memory_budget": {
+        "en": "Give a size such as 500MB or 2GB, or unset the variable to use the default (500MB).",
+        "zh": "请填写如 500MB 或 2GB 的大小，或删除该变量以使用默认值（500MB）。",
+    },
     "problem.no_rows": {"en": "The file has no data rows.", "zh": "文件中没有数据行。"},
     "fix.no_rows": {
         "en": "Export the log again with its rows (a header alone is not a log).",

@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from analysis import importer, metrics, store
+from analysis import importer, metrics, sample, store
 
 D = dt.datetime
 
@@ -124,6 +124,65 @@ def test_locked_database_gives_a_plain_message(cli, tmp_path, tiny_log):
         holder.close()
     code, out, err = cli("logs", "--json", db=path)
     assert (code, json.loads(out)) == (0, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# The import's memory budget (PROCDIAG_IMPORT_MEMORY) and settings
+
+
+def settings(con) -> tuple[str, str]:
+    return con.execute("SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')").fetchone()
+
+
+def test_import_runs_within_its_memory_budget_and_restores_the_settings(db, tiny_log, write, monkeypatch):
+    before = settings(db)
+    with duckdb.connect() as other:   # how DuckDB itself shows a 64MB budget
+        other.execute("SET memory_limit = '64MB'")
+        budget_shown = settings(other)[0]
+    assert budget_shown != before[0]
+    monkeypatch.setenv("PROCDIAG_IMPORT_MEMORY", "64MB")
+    during = []
+    importer.import_file(db, tiny_log, progress=lambda fraction, stage: during.append(settings(db)[0]))
+    assert during and set(during) == {budget_shown}
+    assert settings(db) == before
+    with pytest.raises(importer.ImportFailed):
+        importer.import_file(db, write("bad.csv", "case,activity,timestamp\n1,A,not a date\n"))
+    assert settings(db) == before
+
+
+def test_a_small_memory_budget_gives_the_same_log(tmp_path, monkeypatch):
+    path = tmp_path / "sample.csv"
+    sample.write_sample_csv(path, n_cases=400, lang="en")
+    tables = {"events": "case_id, pos", "cases": "case_id", "variants": "variant_id",
+              "case_attributes": "case_id, name"}
+
+    def imported(budget: str) -> dict[str, list]:
+        monkeypatch.setenv("PROCDIAG_IMPORT_MEMORY", budget)
+        con = store.connect(tmp_path / f"{budget}.duckdb")
+        try:
+            importer.import_file(con, path)
+            return {t: con.execute(f"SELECT * EXCLUDE (log_id) FROM {t} ORDER BY {order}").fetchall()
+                    for t, order in tables.items()}
+        finally:
+            con.close()
+
+    small, default = imported("16MB"), imported("4GB")
+    assert len(default["events"]) > 4000
+    assert small == default
+
+
+def test_memory_problems_are_reported_plainly_and_change_nothing(cli, tmp_path):
+    path = tmp_path / "sample.csv"
+    sample.write_sample_csv(path, n_cases=3000, lang="en")
+    for budget, message in (("lots", "PROCDIAG_IMPORT_MEMORY=lots is not a memory size"),
+                            ("1MB", "more than its memory budget of 1MB")):
+        code, out, err = cli("import", path, env={"PROCDIAG_IMPORT_MEMORY": budget})
+        assert code == 2, (budget, err)
+        assert message in err and "PROCDIAG_IMPORT_MEMORY" in err and "Traceback" not in err
+    code, out, err = cli("logs", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, out, err = cli("import", path, "--lang", "zh", env={"PROCDIAG_IMPORT_MEMORY": "1MB"})
+    assert "导入所需内存超过了预算 1MB" in err
 
 
 # ---------------------------------------------------------------------------------------------
