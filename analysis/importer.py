@@ -29,7 +29,7 @@ PARSED = "parsed_rows"      # the same with their row numbers (a view)
 MAX_ROWS_LISTED = 10
 MAX_EXAMPLES = 5
 PREVIEW_ROWS = 20
-IMPORT_MEMORY = "500MB"      # DuckDB's memory budget while importing; PROCDIAG_IMPORT_MEMORY overrides it
+MIN_IMPORT_MEMORY_MB = 500   # DuckDB's memory budget while importing: at least this, else twice the file
 
 Progress = Callable[[float, str], None]
 
@@ -489,14 +489,24 @@ def _prepare_staged(cur, staged: readers.Staged, options: ImportOptions, report:
                     preview=preview)
 
 
+def _default_budget(path) -> str:
+    """Twice the file's size, at least MIN_IMPORT_MEMORY_MB (as DuckDB reads a memory size)."""
+    try:
+        size_mb = Path(path).stat().st_size / 1e6
+    except (OSError, TypeError, ValueError):
+        size_mb = 0
+    return f"{max(MIN_IMPORT_MEMORY_MB, round(2 * size_mb))}MB"
+
+
 @contextmanager
-def _import_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def _import_cursor(con: duckdb.DuckDBPyConnection, path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor for an import's work on large TEMP tables: bounded memory, no automatic checkpoints.
 
     Memory: DuckDB's default budget is 80% of RAM, and without pressure it kept freed buffers, so
-    a 1M-event import peaked anywhere between 470 and 610 MB; with a 500 MB budget it stays near
-    470 MB at the same speed, and larger logs spill to disk instead of growing (5M events: 0.7 GB
-    instead of 1.8 GB, 9.5 s instead of 7 s; PROCDIAG_IMPORT_MEMORY=2GB buys the time back).
+    a 1M-event import peaked anywhere between 470 and 610 MB. The budget here is twice the file's
+    size, at least 500 MB: the 1M-event CSV (133 MB) then stays near 470 MB at the same speed, and
+    what does not fit spills to disk instead of growing (a fixed 500 MB made the 5M-event import
+    9 s instead of 7 s). PROCDIAG_IMPORT_MEMORY sets the budget outright.
     Checkpoints: with the default 16 MiB checkpoint_threshold, every commit after the import's
     million-row TEMP tables took 0.2 s (a 92k-row CREATE TEMP TABLE: 0.23 s, 0.002 s with the
     threshold raised), and an import commits about ten statements.
@@ -505,7 +515,7 @@ def _import_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyCo
     shown value back would not restore them); the checkpoint skipped happens at the next commit
     after that or when the store closes.
     """
-    budget = os.environ.get("PROCDIAG_IMPORT_MEMORY") or IMPORT_MEMORY
+    budget = os.environ.get("PROCDIAG_IMPORT_MEMORY") or _default_budget(path)
     cur = con.cursor()
     try:
         try:
@@ -527,7 +537,7 @@ def _import_cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyCo
 def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None) -> Inspection:
     """Read, map, parse and validate a file without writing anything."""
     options = options or ImportOptions()
-    with _import_cursor(con) as cur:
+    with _import_cursor(con, path) as cur:
         prep = _prepare(cur, path, options)
         n_valid = n_cases = 0
         activities: list[str] = []
@@ -548,7 +558,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | N
     """Import a file as a new log, or raise ImportFailed with the report (the database unchanged)."""
     options = options or ImportOptions()
     report = progress or (lambda fraction, stage: None)
-    with _import_cursor(con) as cur:
+    with _import_cursor(con, path) as cur:
         prep = _prepare(cur, path, options, report)
         errors = [p for p in prep.problems if p.severity == "error"]
         # Row-level errors can be dropped; a missing or ambiguous column cannot.

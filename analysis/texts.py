@@ -27,8 +27,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "PROCDIAG_IMPORT_MEMORY={budget} 不是有效的内存大小：{detail}",
     },
     "fix.bad_memory_budget": {
-        "en": "Give a size such as 500MB or 2GB, or unset the variable to use the default (500MB).",
-        "zh": "请填写如 500MB 或 2GB 的大小，或删除该变量以使用默认值（500MB）。",
+        "en": "Give a size such as 500MB or 2GB, or unset the variable to use the default (twice the file's size, at least 500MB).",
+        "zh": "请填写如 500MB 或 2GB 的大小，或删除该变量以使用默认值（文件大小的两倍，至少 500MB）。",
     },
     "problem.no_rows": {"en": "The file has no data rows.", "zh": "文件中没有数据行。"},
     "fix.no_rows": {

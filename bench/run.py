@@ -150,6 +150,7 @@ def checks(results: dict) -> list[tuple[str, str, str, str]]:
         ratio("pm4py pipeline / our dfg, 1M", secs("1m", "pm4py pipeline"), secs("1m", "dfg"), 8, False),
         ratio("pm4py pipeline / our dfg, 5M", secs("5m", "pm4py pipeline"), secs("5m", "dfg"), 12, False),
         ratio("our dfg 5M / 1M", secs("5m", "dfg"), secs("1m", "dfg"), 5.5, True),
+        ratio("our import 5M / 1M", secs("5m", "import"), secs("1m", "import"), 5.5, True),
     ]
     for step in ("import", "dfg"):
         if "1m" in results:

@@ -150,6 +150,21 @@ def test_import_runs_within_its_memory_budget_and_restores_the_settings(db, tiny
     assert settings(db) == before
 
 
+def test_the_default_budget_is_twice_the_file_and_at_least_500mb(db, tiny_log, tmp_path, monkeypatch):
+    monkeypatch.delenv("PROCDIAG_IMPORT_MEMORY", raising=False)
+    big = tmp_path / "big.csv"
+    with big.open("wb") as f:
+        f.truncate(400_000_000)          # sparse: 400 MB long, nothing written
+    assert importer._default_budget(big) == "800MB"
+    assert importer._default_budget(tiny_log) == "500MB"
+    with duckdb.connect() as other:
+        other.execute("SET memory_limit = '500MB'")
+        shown = settings(other)[0]
+    during = []
+    importer.import_file(db, tiny_log, progress=lambda fraction, stage: during.append(settings(db)[0]))
+    assert set(during) == {shown}
+
+
 def test_a_small_memory_budget_gives_the_same_log(tmp_path, monkeypatch):
     path = tmp_path / "sample.csv"
     sample.write_sample_csv(path, n_cases=400, lang="en")
