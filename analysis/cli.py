@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
@@ -15,9 +16,12 @@ if TYPE_CHECKING:
     from analysis.redesign import Scenario
 
 from analysis import importer, metrics, store
+from analysis.errors import UserError
 from analysis.filters import CaseFilter, unknown_values
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
+
+T = TypeVar("T")
 
 
 def _print_json(data) -> None:
@@ -91,17 +95,20 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def _from_file(path_text: str, read: Callable[[str], T]) -> T:
+    """read(text) of a JSON file (filter, calendar, scenario); a mistake in it names the file."""
+    path = Path(path_text)
+    try:
+        return read(path.read_text(encoding="utf-8-sig"))
+    except UserError as exc:
+        raise UserError("err.in_file", path=str(path), detail=exc) from None
+
+
 def _filter(args, con: duckdb.DuckDBPyConnection, log_id: int) -> CaseFilter | None:
     """The --filter FILE of a command (None without one); names the log does not have are warned about."""
     if not getattr(args, "filter", None):
         return None
-    path = Path(args.filter)
-    try:
-        flt = CaseFilter.from_json(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    flt = _from_file(args.filter, CaseFilter.from_json)
     for field_name, value in unknown_values(con, log_id, flt):
         print(t("cli.filter_unknown", args.lang, field=field_name, value=value), file=sys.stderr)
     return flt
@@ -155,11 +162,7 @@ def _calendar(args) -> WorkCalendar | None:
     """--calendar FILE (working time) or None (calendar time)."""
     if not getattr(args, "calendar", None):
         return None
-    path = Path(args.calendar)
-    try:
-        return WorkCalendar.from_json(path.read_text(encoding="utf-8-sig"))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    return _from_file(args.calendar, WorkCalendar.from_json)
 
 
 def cmd_bottlenecks(args) -> int:
@@ -214,13 +217,7 @@ def cmd_redesign(args) -> int:
     """Today's KPIs beside the scenario's, and how today's cases fit the to-be flow."""
     from analysis import redesign  # heavy (pandas): imported by the commands that use it
 
-    path = Path(args.scenario)
-    try:
-        scenario = redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    scenario = _scenario_file(args.scenario)
     with store.connect(args.db, read_only=True) as con:
         log_id = store.resolve_log(con, args.log)
         flt = _filter(args, con, log_id)
@@ -299,16 +296,10 @@ def cmd_findings(args) -> int:
 
 
 def _scenario_file(path_text: str) -> Scenario:
-    """A scenario read from a JSON file (ValueError naming the file and what is wrong)."""
+    """A scenario read from a JSON file (a UserError naming the file and what is wrong)."""
     from analysis import redesign
 
-    path = Path(path_text)
-    try:
-        return redesign.Scenario.from_json(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    return _from_file(path_text, redesign.Scenario.from_json)
 
 
 def cmd_report(args) -> int:
@@ -439,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except store.StoreError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except UserError as exc:
+        print(exc.message(getattr(args, "lang", "en")), file=sys.stderr)
         return 2
     except (duckdb.Error, OSError, ValueError) as exc:
         # Anything else a user can cause still gets one plain line, not a traceback.

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import metrics, process_model
+from analysis.errors import UserError
 from analysis.filters import CaseFilter
 from analysis.redesign import Scenario, to_be_variants
 
@@ -137,7 +138,7 @@ def interleavings(steps: tuple[tuple[str, int | None, int | None], ...]) -> list
 def bpmn_net(xml_text: str):
     """A BPMN 2.0 model (the file's text) as a Petri net (net, initial marking, final marking).
 
-    Raises ValueError with a plain message when the file is not a BPMN process one can replay cases on.
+    Raises a UserError (a ValueError) saying why when the file is not a BPMN process one can replay cases on.
     """
     # The text is already decoded: drop a declaration naming the file's original encoding (e.g. GBK),
     # which would make pm4py decode the UTF-8 we write wrongly.
@@ -151,14 +152,13 @@ def bpmn_net(xml_text: str):
             bpmn = pm4py.read_bpmn(str(path))
             net, initial, final = pm4py.convert_to_petri_net(bpmn)
         except Exception as error:  # pm4py's own errors are tracebacks, not explanations
-            raise ValueError(f"The BPMN model could not be read ({type(error).__name__}: {error}).") from None
+            raise UserError("err.bpmn_unreadable", detail=f"{type(error).__name__}: {error}") from None
     if not any(t.label for t in net.transitions):
-        raise ValueError("The BPMN model has no named tasks, so no activity can be compared with the log.")
+        raise UserError("err.bpmn_no_tasks")
     from pm4py.objects.petri_net.utils.check_soundness import check_easy_soundness_net_in_fin_marking
 
     if not check_easy_soundness_net_in_fin_marking(net, initial, final):
-        raise ValueError("The BPMN model's end event cannot be reached from its start event "
-                         "(check the sequence flows and the gateways' splits and joins).")
+        raise UserError("err.bpmn_unsound")
     return net, initial, final
 
 
@@ -173,31 +173,29 @@ def _local(tag: str) -> str:
 def _check_bpmn(xml_text: str) -> None:
     """The structural checks pm4py does not explain: XML, a process, start and end events, flows that connect."""
     if not xml_text or not xml_text.strip():
-        raise ValueError("The BPMN file is empty.")
+        raise UserError("err.bpmn_empty")
     if "<!DOCTYPE" in xml_text or "<!ENTITY" in xml_text:
-        raise ValueError("The BPMN file declares a DOCTYPE or entities; BPMN 2.0 needs none, remove them.")
+        raise UserError("err.bpmn_doctype")
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError as error:
-        raise ValueError(f"The file is not well-formed XML ({error}).") from None
+        raise UserError("err.bpmn_xml", detail=str(error)) from None
     if _local(root.tag) != "definitions":
-        raise ValueError(f"The file is XML but not BPMN 2.0: its root element is <{_local(root.tag)}>, "
-                         "a BPMN file starts with <definitions>.")
+        raise UserError("err.bpmn_root", root=_local(root.tag))
     processes = [e for e in root.iter() if _local(e.tag) == "process"]
     if not processes:
-        raise ValueError("The BPMN file has no <process> (a collaboration diagram without a process?).")
+        raise UserError("err.bpmn_no_process")
     elements = {e.get("id"): e for e in root.iter() if e.get("id")}
     kinds = Counter(_local(e.tag) for e in root.iter())
     if not kinds["startEvent"]:
-        raise ValueError("The BPMN process has no start event.")
+        raise UserError("err.bpmn_no_start")
     if not kinds["endEvent"]:
-        raise ValueError("The BPMN process has no end event.")
+        raise UserError("err.bpmn_no_end")
     for flow in (e for e in root.iter() if _local(e.tag) == "sequenceFlow"):
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if not ref or ref not in elements:
-                raise ValueError(f'Sequence flow "{flow.get("id")}" has {end}="{ref or ""}", '
-                                 "which is no element of the model.")
+                raise UserError("err.bpmn_flow", flow=flow.get("id"), end=end, ref=ref or "")
 
 
 # --- conformance -------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields, replace
 
+from analysis.errors import UserError, parse_json
+
 TIME_MODES = ("started", "completed", "intersecting", "contained")
 
 Pair = tuple[str, str]
@@ -87,44 +89,44 @@ class CaseFilter:
     @classmethod
     def from_json(cls, text: str) -> CaseFilter:
         """Read the JSON format of to_json; unknown keys and wrong shapes are errors, so typos never pass."""
-        data = json.loads(text)
+        data = parse_json(text)
         if not isinstance(data, dict):
-            raise ValueError("A filter file holds one JSON object")
+            raise UserError("err.filter_object")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"Unknown filter keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+            raise UserError("err.filter_keys", keys=", ".join(sorted(unknown)), known=", ".join(sorted(known)))
         mode = data.get("time_mode") or "intersecting"
         if mode not in TIME_MODES:
-            raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}")
+            raise UserError("err.time_mode", modes=", ".join(TIME_MODES))
         attrs = data.get("attributes") or {}
         if not isinstance(attrs, dict):
-            raise ValueError('"attributes" maps a case attribute name to a list of values')
+            raise UserError("err.attributes")
 
         def texts(key: str) -> tuple[str, ...]:
             value = data.get(key) or []
             if isinstance(value, str) or not isinstance(value, list):
-                raise ValueError(f'"{key}" must be a list of names')
+                raise UserError("err.names", field=key)
             return tuple(str(x) for x in value)
 
         def pairs(key: str) -> tuple[Pair, ...]:
             value = data.get(key) or []
             if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
-                raise ValueError(f'"{key}" must be a list of [from, to] pairs')
+                raise UserError("err.pairs", field=key)
             return tuple((str(a), str(b)) for a, b in value)
 
         def number(key: str) -> float | None:
             value = data.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise ValueError(f'"{key}" must be a number')
+                raise UserError("err.number", field=key)
             return value
 
         variants = data.get("variants") or []
         if not isinstance(variants, list) or not all(isinstance(v, list) for v in variants):
-            raise ValueError('"variants" must be a list of activity lists')
+            raise UserError("err.variants")
         top = number("variants_top")
         if top is not None and (top != int(top) or top < 1):
-            raise ValueError('"variants_top" must be a whole number of at least 1')
+            raise UserError("err.variants_top")
         return cls(
             time_from=data.get("time_from"), time_to=data.get("time_to"), time_mode=mode,
             attributes=tuple(sorted((str(n), tuple(str(x) for x in v)) for n, v in attrs.items())),

@@ -24,6 +24,7 @@ import pandas as pd
 
 from analysis import bottlenecks, handoffs, overview, store
 from analysis.diagnosis import duration_words
+from analysis.errors import UserError
 from analysis.filters import ALL, CaseFilter, unknown_values
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
@@ -221,7 +222,7 @@ def save_finding(con: duckdb.DuckDBPyConnection, log_id: int, title: str, eviden
                  cause: str = "", remedy: str = "", impact: str = "", tags=()) -> int:
     """Store a finding with its evidence (figures computed now when the evidence has none); returns its id."""
     if not title.strip():
-        raise ValueError("A finding needs a title.")
+        raise UserError("err.finding_title")
     if evidence.kind not in KINDS:
         raise ValueError(f"Unknown evidence kind {evidence.kind!r} (known: {', '.join(KINDS)})")
     figures = evidence.figures or compute_figures(con, evidence)

@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis.errors import UserError, parse_json
 from analysis.filters import CaseFilter, kept_events_sql
 from analysis.texts import t
 
@@ -58,59 +59,59 @@ class Scenario:
     @classmethod
     def from_json(cls, text: str) -> Scenario:
         """Read and check the export format; a wrong operation is an error naming its number and field."""
-        data = json.loads(text)
+        data = parse_json(text)
         if not isinstance(data, dict) or "operations" not in data:
-            raise ValueError('A scenario is one JSON object {"name": ..., "operations": [...]}')
+            raise UserError("err.scenario_object")
         return cls.of(str(data.get("name") or "scenario"), data["operations"])
 
     @classmethod
     def of(cls, name: str, operations: list[dict]) -> Scenario:
         """A scenario from operation dicts (checked)."""
         if not isinstance(operations, list):
-            raise ValueError('"operations" must be a list')
+            raise UserError("err.operations")
         for i, op in enumerate(operations, start=1):
             check_operation(op, i)
         return cls(name, json.dumps(operations, ensure_ascii=False, sort_keys=True))
 
 
-def _names(op: dict, key: str, where: str, at_least: int = 1) -> None:
+def _names(op: dict, key: str, where: dict, at_least: int = 1) -> None:
     """Check that op[key] is a list of at least `at_least` non-empty names."""
     value = op.get(key)
     if not isinstance(value, list) or len(value) < at_least or not all(isinstance(v, str) and v for v in value):
-        raise ValueError(f'{where}: "{key}" must be a list of at least {at_least} names')
+        raise UserError("err.op_names", **where, field=key, at_least=at_least)
 
 
 def check_operation(op: dict, i: int = 1) -> None:
-    """Raise ValueError (saying which operation and field) unless `op` is a valid operation."""
-    where = f"operation {i} ({op.get('op') if isinstance(op, dict) else op!r})"
+    """Raise a UserError (saying which operation and field) unless `op` is a valid operation."""
+    where = {"n": i, "op": op.get("op") if isinstance(op, dict) else repr(op)}
     if not isinstance(op, dict) or op.get("op") not in OPS:
-        raise ValueError(f"{where}: \"op\" must be one of {', '.join(OPS)}")
+        raise UserError("err.op_kind", **where, ops=", ".join(OPS))
     kind = op["op"]
     if kind in ("remove", "reassign"):
         _names(op, "activities", where)
     if kind == "reassign" and not (isinstance(op.get("department"), str) and op["department"]):
-        raise ValueError(f'{where}: "department" names the new owner')
+        raise UserError("err.op_owner", **where)
     if kind == "merge":
         _names(op, "activities", where, 2)
         if len(op["activities"]) != 2:
-            raise ValueError(f'{where}: "activities" are the two consecutive activities [A, B] to merge')
+            raise UserError("err.op_merge", **where)
     if kind == "parallel":
         branches = op.get("branches")
         if branches is None:
             _names(op, "activities", where, 2)
         elif not (isinstance(branches, list) and len(branches) >= 2
                   and all(isinstance(b, list) and b and all(isinstance(a, str) for a in b) for b in branches)):
-            raise ValueError(f'{where}: "branches" must be a list of at least two lists of activities')
+            raise UserError("err.op_branches", **where)
     if kind in ("cap_wait", "speed_up"):
         if bool(op.get("activities")) == bool(op.get("department")):
-            raise ValueError(f'{where}: give either "activities" or "department"')
+            raise UserError("err.op_scope", **where)
         if op.get("activities"):
             _names(op, "activities", where)
         number = "hours" if kind == "cap_wait" else "factor"
         value = op.get(number)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
                 kind == "speed_up" and value <= 0):
-            raise ValueError(f'{where}: "{number}" must be a positive number')
+            raise UserError("err.op_number", **where, field=number)
     if kind == "shared_team":
         _names(op, "departments", where, 2)
 

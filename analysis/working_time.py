@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from analysis.errors import UserError, parse_json
 
 EPOCH = dt.date(1970, 1, 1)
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-4]):[0-5]\d")
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,19 @@ class WorkCalendar:
     departments: tuple[tuple[str, WorkCalendar], ...] = field(default_factory=tuple)
 
     def __post_init__(self):
+        for value in (self.day_start, self.day_end):
+            if not (isinstance(value, str) and _TIME_OF_DAY.fullmatch(value)):
+                raise UserError("err.time_of_day", value=value)
         start, end = _minutes(self.day_start), _minutes(self.day_end)
         if not 0 <= start < end <= 24 * 60:
-            raise ValueError(f"Office hours must run forwards within one day: {self.day_start}–{self.day_end}")
-        if not self.workdays or any(d not in range(7) for d in self.workdays):
-            raise ValueError("Working days are numbers 0 (Monday) to 6 (Sunday), at least one")
+            raise UserError("err.office_hours", start=self.day_start, end=self.day_end)
+        if not self.workdays or any(isinstance(d, bool) or d not in range(7) for d in self.workdays):
+            raise UserError("err.workdays")
         for day in self.holidays:
             try:
                 dt.date.fromisoformat(day)
-            except ValueError as exc:
-                raise ValueError(f"Holiday {day!r} is not a date YYYY-MM-DD: {exc}") from None
+            except (TypeError, ValueError):
+                raise UserError("err.holiday", day=day) from None
 
     @property
     def day_seconds(self) -> int:
@@ -61,12 +68,29 @@ class WorkCalendar:
 
     @classmethod
     def from_json(cls, text: str) -> WorkCalendar:
-        """Read to_json's format."""
-        data = json.loads(text)
-        overrides = tuple(sorted((name, cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
-                                 for name, d in (data.pop("departments", None) or {}).items()))
-        base = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**base, departments=overrides)
+        """Read to_json's format; unknown keys and wrong shapes are errors that say which."""
+        data = parse_json(text)
+        if not isinstance(data, dict):
+            raise UserError("err.calendar_object")
+        departments = data.pop("departments", None) or {}
+        if not isinstance(departments, dict) or not all(isinstance(d, dict) for d in departments.values()):
+            raise UserError("err.calendar_departments")
+        overrides = []
+        for name, entry in sorted(departments.items()):
+            try:
+                overrides.append((name, cls._plain(entry)))
+            except UserError as exc:
+                raise UserError("err.in_department", department=name, detail=exc) from None
+        return replace(cls._plain(data), departments=tuple(overrides))
+
+    @classmethod
+    def _plain(cls, data: dict) -> WorkCalendar:
+        """A calendar without department overrides from its JSON object."""
+        known = [f.name for f in fields(cls) if f.name != "departments"]
+        unknown = set(data) - set(known)
+        if unknown:
+            raise UserError("err.calendar_keys", keys=", ".join(sorted(unknown)), known=", ".join(known))
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 def _minutes(hhmm: str) -> int:

@@ -75,10 +75,10 @@ def controls(log_id: int, key: str) -> WorkCalendar | None:
                     day_start=row.start or start.strftime("%H:%M"), day_end=row.end or end.strftime("%H:%M"),
                     holidays=holidays)))
             except ValueError as exc:
-                box.warning(tr("wt.bad_department", department=row.department, detail=exc))
+                box.warning(tr("wt.bad_department", department=row.department, detail=common.err(exc)))
     try:
         return WorkCalendar(workdays=tuple(sorted(days)), day_start=start.strftime("%H:%M"),
                             day_end=end.strftime("%H:%M"), holidays=holidays, departments=tuple(sorted(overrides)))
     except ValueError as exc:
-        box.error(tr("wt.bad_calendar", detail=exc))
+        box.error(tr("wt.bad_calendar", detail=common.err(exc)))
         return None

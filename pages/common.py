@@ -22,6 +22,7 @@ from analysis import (
     redesign,
     store,
 )
+from analysis.errors import error_text
 from analysis.filters import ALL, CaseFilter
 from analysis.texts import t
 
@@ -56,6 +57,11 @@ def cursor():
 def lang() -> str:
     """The chosen language, 'zh' or 'en' (Chinese first: most users read it)."""
     return st.session_state.get("lang", "zh")
+
+
+def err(exc: BaseException) -> str:
+    """An error's text in the chosen language (the library's UserErrors exist in both)."""
+    return error_text(exc, lang())
 
 
 def tr(key: str, **values) -> str:

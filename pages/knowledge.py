@@ -110,7 +110,7 @@ if log_ids:
         try:
             state["kb_rerun_result"] = common.kb_rerun(finding_id, rerun_log)
         except (store.StoreError, ValueError, KeyError) as exc:
-            st.error(tr("kb.rerun_failed", detail=exc))
+            st.error(tr("kb.rerun_failed", detail=common.err(exc)))
     result = state.get("kb_rerun_result")
     if result and result["finding_id"] == finding_id:
         st.caption(tr("kb.rerun_caption", then=result["then"]["log_name"] or tr("kb.log_gone"),

@@ -75,7 +75,7 @@ with st.expander(tr("rd.edit"), expanded=not ops):
         try:
             Scenario.of("check", [new])
         except ValueError as exc:
-            st.error(tr("rd.bad_op", detail=exc))
+            st.error(tr("rd.bad_op", detail=common.err(exc)))
         else:
             ops.append(new)
             st.rerun()
@@ -97,7 +97,7 @@ with st.expander(tr("rd.edit"), expanded=not ops):
         try:
             loaded = Scenario.from_json(uploaded.getvalue().decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(tr("rd.bad_file", detail=exc))
+            st.error(tr("rd.bad_file", detail=common.err(exc)))
         else:
             st.session_state["rd_pending_load"] = (loaded.operations, loaded.name)
             st.rerun()
@@ -190,7 +190,7 @@ try:
     else:
         result = common.conformance_of_scenario(log_id, scenario, flt)
 except ValueError as exc:
-    st.error(tr("rd.bad_bpmn", detail=exc))
+    st.error(tr("rd.bad_bpmn", detail=common.err(exc)))
 if result is not None:
     a, b, c = st.columns(3)
     a.metric(tr("rd.fitness"), f"{result.fitness:.1%}", help=tr("rd.method", method=result.method))

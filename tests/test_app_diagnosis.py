@@ -39,7 +39,7 @@ def test_bottlenecks_heatmap_and_working_time(app):
     assert any("2024-13-01" in w.value for w in app.warning)
     app.time_input(key="bn_wt_end").set_value(dt.time(8, 0)).run()  # closes before it opens
     assert not app.exception
-    assert any("日历设置无效" in e.value for e in app.error)
+    assert any("日历设置无效" in e.value and "办公时间必须在同一天内从早到晚：09:00–08:00" in e.value for e in app.error)
 
 
 def test_handoffs_page_matrix_pingpong_cost_front_line(app):

@@ -67,7 +67,7 @@ def test_an_invalid_operation_is_refused_with_the_reason(page):
     page.multiselect(key="rd_acts").set_value(["定稿"]).run()  # merge needs two
     page.button(key="rd_add").click().run()
     assert not page.exception
-    assert any("未添加" in e.value and '"activities" must be a list of at least 2' in e.value for e in page.error)
+    assert any("未添加" in e.value and '"activities" 必须是至少 2 个名称的列表' in e.value for e in page.error)
     assert len(page.session_state["rd_ops"]) == 3  # the shipped scenario's three operations, nothing added
 
 

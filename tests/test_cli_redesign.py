@@ -32,3 +32,13 @@ def test_redesign_scenario_errors_are_plain(cli, tiny_log, tmp_path):
     assert '"hours" must be a positive number' in failed(cli("redesign", "1", "--scenario", bad))
     bad.write_text('{"operations": [', encoding="utf-8")
     assert "not valid JSON" in failed(cli("redesign", "1", "--scenario", bad))
+    # In Chinese too, still naming the file and the operation.
+    bad.write_text('{"name": "x", "operations": [{"op": "merge", "activities": ["A"]}]}', encoding="utf-8")
+    err = failed(cli("redesign", "1", "--scenario", bad, "--lang", "zh"))
+    assert f"{bad}：第 1 个操作（merge）：\"activities\" 必须是至少 2 个名称的列表" in err
+    bad.write_text('{"operations": [', encoding="utf-8")
+    assert "不是有效的 JSON（第 1 行第 17 列" in failed(cli("redesign", "1", "--scenario", bad, "--lang", "zh"))
+    calendar = tmp_path / "cal.json"
+    calendar.write_text('{"day_start": "9 am"}', encoding="utf-8")
+    err = failed(cli("bottlenecks", "1", "--calendar", calendar, "--lang", "zh"))
+    assert f"{calendar}：'9 am' 不是 HH:MM 格式的时刻" in err

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.errors import error_text
 from analysis.working_time import (
     CALENDARS_CTE,
     WorkCalendar,
@@ -87,6 +88,23 @@ def test_bad_calendars_are_refused_with_the_reason():
         WorkCalendar(workdays=(7,))
     with pytest.raises(ValueError, match="2024-02-30"):
         WorkCalendar(holidays=("2024-02-30",))
+    with pytest.raises(ValueError, match="'9:3' is not a time of day HH:MM"):
+        WorkCalendar(day_start="9:3")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[]", "A calendar file holds one JSON object"),
+    ('{"hours": [9, 18]}', "Unknown calendar keys: hours (known: workdays, day_start, day_end, holidays)"),
+    ('{"departments": ["Legal"]}', '"departments" maps a department to its own calendar object'),
+    ('{"departments": {"Legal": {"day_end": "08:00"}}}',
+     "department Legal: Office hours must run forwards within one day: 09:00–08:00"),
+    ('{"workdays": [0, 1,', "not valid JSON (line 1, column 20"),
+])
+def test_calendar_files_with_mistakes_say_which(text, message):
+    with pytest.raises(ValueError) as caught:
+        WorkCalendar.from_json(text)
+    assert message in str(caught.value)
+    assert error_text(caught.value, "zh") != str(caught.value)   # and it exists in Chinese
 
 
 def test_json_round_trip_and_holiday_ranges():
