@@ -143,6 +143,29 @@ class CaseFilter:
 ALL = CaseFilter()
 
 
+@dataclass(frozen=True)
+class AllOf:
+    """The cases every one of several filters keeps: a cohort inside the global filter (Compare page).
+
+    Each part is applied to the whole log on its own, so a part with top-k variants ranks the
+    variants of the cases that part's other conditions keep.
+    """
+
+    parts: tuple[CaseFilter, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when every part keeps every case."""
+        return all(p.is_empty for p in self.parts)
+
+    def active(self) -> list[str]:
+        """The names of the conditions in force in any part."""
+        return list(dict.fromkeys(name for p in self.parts for name in p.active()))
+
+
+AnyFilter = CaseFilter | AllOf
+
+
 def _upper_bound(value: str) -> tuple[str, str]:
     """SQL comparison and bound for an inclusive upper limit: a bare date includes its whole day."""
     if len(value.strip()) == 10:
@@ -206,8 +229,13 @@ def _case_conditions(log_id: int, flt: CaseFilter) -> tuple[list[str], list]:
     return sql, params
 
 
-def case_ids_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
+def case_ids_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
     """A query selecting the case_id of every kept case of the log, and its parameters."""
+    if isinstance(flt, AllOf):
+        parts = [case_ids_sql(log_id, p) for p in flt.parts if not p.is_empty] or [case_ids_sql(log_id, ALL)]
+        first, params = parts[0]
+        sql = f"SELECT case_id FROM ({first}) WHERE true" + "".join(f" AND case_id IN ({q})" for q, _ in parts[1:])
+        return sql, [*params, *(x for _, ps in parts[1:] for x in ps)]
     flt = flt or ALL
     conditions, params = _case_conditions(log_id, flt)
     where = "".join(f" AND {c}" for c in conditions)
@@ -223,7 +251,7 @@ def case_ids_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
     return sql, params
 
 
-def kept_events_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
+def kept_events_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
     """A query selecting the events of the kept cases (all columns of `events`)."""
     if flt is None or flt.is_empty:
         return "SELECT * FROM events WHERE log_id = ?", [log_id]
@@ -231,7 +259,7 @@ def kept_events_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
     return f"SELECT * FROM events WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
 
 
-def kept_cases_sql(log_id: int, flt: CaseFilter | None) -> tuple[str, list]:
+def kept_cases_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
     """A query selecting the kept rows of `cases`."""
     if flt is None or flt.is_empty:
         return "SELECT * FROM cases WHERE log_id = ?", [log_id]

@@ -965,6 +965,14 @@ TEXTS.update({
     "err.bpmn_flow": {"en": 'Sequence flow "{flow}" has {end}="{ref}", which is no element of the model.',
                       "zh": '顺序流 "{flow}" 的 {end}="{ref}" 不是模型中的元素。'},
     "err.finding_title": {"en": "A finding needs a title.", "zh": "发现需要一个标题。"},
+    "err.cohort_values": {"en": "Choose an attribute and at least one value for each cohort.",
+                          "zh": "请选择一个属性，并为每组至少选择一个取值。"},
+    "err.cohort_overlap": {"en": "A value cannot be in both cohorts: {values}", "zh": "同一取值不能同时属于两组：{values}"},
+    "err.cohort_date": {"en": "{date!r} is not a date YYYY-MM-DD", "zh": "{date!r} 不是 YYYY-MM-DD 格式的日期"},
+    "err.cohort_pcts": {"en": "The fast percentile ({fast}) must be below the slow one ({slow}), both between 0 and 100.",
+                        "zh": "快组百分位（{fast}）必须小于慢组百分位（{slow}），且都在 0 到 100 之间。"},
+    "err.cohort_speed": {"en": "The cases' cycle times do not differ enough to split them into fast and slow.",
+                         "zh": "案例的周期时间差异太小，无法分为快组和慢组。"},
     "md.title": {"en": "Discovered process model", "zh": "发现的流程模型"},
     "md.noise": {"en": "Noise threshold (0 = every path kept)", "zh": "噪声阈值（0 = 保留所有路径）"},
     "md.noise_help": {
@@ -996,6 +1004,82 @@ TEXTS.update({
 })
 
 
+TEXTS.update({
+    # Compare page: two cohorts side by side.
+    "page.compare": {"en": "Compare cohorts", "zh": "分组对比"},
+    "cmp.title": {"en": "Compare two groups of cases", "zh": "对比两组案例"},
+    "cmp.intro": {
+        "en": "Split the filtered cases into A and B — by a case attribute, by start date (before / after a change) or by "
+              "speed — and see which figures differ and at which steps and paths one group loses time.",
+        "zh": "把筛选后的案例分成 A、B 两组（按案例属性、按开始日期（变革前 / 后）或按快慢），看哪些指标不同，"
+              "以及哪一组在哪些环节和路径上多花了时间。"},
+    "cmp.split": {"en": "Split by", "zh": "分组方式"},
+    "cmp.split_attribute": {"en": "Case attribute", "zh": "案例属性"},
+    "cmp.split_period": {"en": "Start date (before / after)", "zh": "开始日期（之前 / 之后）"},
+    "cmp.split_speed": {"en": "Speed (fast / slow)", "zh": "快慢（快组 / 慢组）"},
+    "cmp.attribute": {"en": "Attribute", "zh": "属性"},
+    "cmp.values_a": {"en": "Values of group A", "zh": "A 组取值"},
+    "cmp.values_b": {"en": "Values of group B", "zh": "B 组取值"},
+    "cmp.date": {"en": "A: cases started before this day; B: from this day on", "zh": "A：在此日期之前开始的案例；B：此日期及之后开始的案例"},
+    "cmp.fast_pct": {"en": "Group A: the fastest … % of cases", "zh": "A 组：最快的 …% 案例"},
+    "cmp.slow_pct": {"en": "Group B: the slowest … % of cases", "zh": "B 组：最慢的 …% 案例"},
+    "cmp.no_attributes": {"en": "This log has no case attributes: split by start date or by speed.",
+                          "zh": "此日志没有案例属性：请按开始日期或快慢分组。"},
+    "cmp.before": {"en": "started before {date}", "zh": "{date} 之前开始"},
+    "cmp.from": {"en": "started on {date} or later", "zh": "{date} 及之后开始"},
+    "cmp.fast": {"en": "fastest {pct:g}% (≤ {duration})", "zh": "最快的 {pct:g}%（≤ {duration}）"},
+    "cmp.slow": {"en": "slowest {pct:g}% (≥ {duration})", "zh": "最慢的 {pct:g}%（≥ {duration}）"},
+    "cmp.kpis": {"en": "Key figures", "zh": "关键指标"},
+    "cmp.col_kpi": {"en": "Figure", "zh": "指标"},
+    "cmp.col_a": {"en": "A: {label}", "zh": "A：{label}"},
+    "cmp.col_b": {"en": "B: {label}", "zh": "B：{label}"},
+    "cmp.col_delta": {"en": "B − A", "zh": "B − A"},
+    "cmp.kpi_cases": {"en": "Cases", "zh": "案例数"},
+    "cmp.kpi_events_per_case": {"en": "Events per case", "zh": "每案例事件数"},
+    "cmp.kpi_variants": {"en": "Variants", "zh": "变体数"},
+    "cmp.kpi_median_cycle_seconds": {"en": "Median cycle time", "zh": "周期时间中位数"},
+    "cmp.kpi_p90_cycle_seconds": {"en": "P90 cycle time", "zh": "周期时间 P90"},
+    "cmp.kpi_mean_cycle_seconds": {"en": "Mean cycle time", "zh": "平均周期时间"},
+    "cmp.kpi_handoffs_per_case": {"en": "Hand-offs per case", "zh": "每案例交接次数"},
+    "cmp.kpi_departments_per_case": {"en": "Departments per case", "zh": "每案例涉及部门数"},
+    "cmp.kpi_rework_share": {"en": "Cases with rework", "zh": "有返工的案例占比"},
+    "cmp.steps": {"en": "Where the time per case goes, step by step", "zh": "每个案例的时间花在哪些环节"},
+    "cmp.steps_chart": {"en": "Waiting + processing per case (days), biggest differences", "zh": "每案例等待 + 处理时间（天），差异最大的环节"},
+    "cmp.steps_help": {
+        "en": "A step's time per case is its total waiting and processing in the group divided by the group's cases, "
+              "so a step few cases reach weighs little.",
+        "zh": "某环节的每案例时间 = 该组在此环节的等待与处理总时长 ÷ 该组案例数，因此很少案例经过的环节权重也小。"},
+    "cmp.paths": {"en": "Paths taken more often by one group", "zh": "某一组更常走的路径"},
+    "cmp.col_activity": {"en": "Step", "zh": "环节"},
+    "cmp.col_department": {"en": "Department", "zh": "部门"},
+    "cmp.col_share": {"en": "{group}: share of cases", "zh": "{group}：案例占比"},
+    "cmp.col_time": {"en": "{group}: days per case", "zh": "{group}：每案例天数"},
+    "cmp.col_delta_days": {"en": "B − A (days per case)", "zh": "B − A（每案例天数）"},
+    "cmp.col_path": {"en": "Path", "zh": "路径"},
+    "cmp.col_median": {"en": "{group}: median (days)", "zh": "{group}：中位数（天）"},
+    "cmp.col_delta_share": {"en": "B − A (share points)", "zh": "B − A（占比差）"},
+    "cmp.download_steps": {"en": "Download steps (CSV)", "zh": "下载环节对比（CSV）"},
+    "cmp.download_paths": {"en": "Download paths (CSV)", "zh": "下载路径对比（CSV）"},
+    "cmp.f_empty": {"en": "Group “{label}” has no cases under the current filter.", "zh": "在当前筛选下，“{label}”组没有案例。"},
+    "cmp.f_sizes": {"en": "A = {a} ({n_a:,} cases); B = {b} ({n_b:,} cases).",
+                    "zh": "A = {a}（{n_a:,} 个案例）；B = {b}（{n_b:,} 个案例）。"},
+    "cmp.f_longer": {"en": "**B** takes **{diff} longer** at the median than A ({med_b} against {med_a}).",
+                     "zh": "**B 组**的周期时间中位数比 A 组**长 {diff}**（{med_b}，对比 {med_a}）。"},
+    "cmp.f_shorter": {"en": "**B** takes **{diff} less** at the median than A ({med_b} against {med_a}).",
+                      "zh": "**B 组**的周期时间中位数比 A 组**短 {diff}**（{med_b}，对比 {med_a}）。"},
+    "cmp.f_same": {"en": "Both groups have the same median cycle time ({med_a}).",
+                   "zh": "两组的周期时间中位数相同（{med_a}）。"},
+    "cmp.f_where": {"en": "Steps where **{group}** spends more time per case than {other}: {steps}.",
+                    "zh": "按每个案例计，**{group} 组**比 {other} 组多花时间的环节：{steps}。"},
+    "cmp.f_step": {"en": "{activity} (+{extra})", "zh": "{activity}（+{extra}）"},
+    "cmp.list_sep": {"en": ", ", "zh": "、"},
+    "cmp.f_path": {"en": "Path {source} → {target}: {share_a:.0%} of A's cases, {share_b:.0%} of B's.",
+                   "zh": "路径 {source} → {target}：A 组 {share_a:.0%} 的案例走过，B 组 {share_b:.0%}。"},
+    "cmp.f_rework": {"en": "Cases with rework (an activity repeated): {share_a:.0%} in A, {share_b:.0%} in B.",
+                     "zh": "有返工（同一活动重复）的案例：A 组 {share_a:.0%}，B 组 {share_b:.0%}。"},
+})
+
+
 def t(key: str, lang: str = "en", **values) -> str:
     """The text for `key` in `lang` (English when missing), with {placeholders} filled in."""
     entry = TEXTS.get(key)
@@ -1003,4 +1087,3 @@ def t(key: str, lang: str = "en", **values) -> str:
         return key
     text = entry.get(lang) or entry["en"]
     return text.format(**values) if values else text
-

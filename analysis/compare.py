@@ -1,0 +1,217 @@
+"""Two cohorts of one log side by side: which KPIs differ, and at which steps and paths one loses time.
+
+A cohort is the global filter AND a split condition (filters.AllOf):
+- attribute: a case attribute's values (region North vs South, routine vs innovation campaigns);
+- period: cases started before a date vs from that date on (before / after a change);
+- speed: the fast cases (cycle time at most the p-th percentile) vs the slow ones (at least the q-th),
+  percentiles of the cases the global filter keeps.
+Every figure comes from the functions the other pages use (overview.kpis, bottlenecks.activity_stats,
+metrics.dfg) run on each cohort, so the definitions are DESIGN.md's. Deltas are B − A.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from analysis import bottlenecks, metrics, overview
+from analysis.diagnosis import duration_words
+from analysis.errors import UserError
+from analysis.filters import AllOf, CaseFilter, kept_cases_sql, kept_events_sql
+from analysis.texts import t
+from analysis.working_time import WorkCalendar
+
+SPLITS = ("attribute", "period", "speed")
+KPIS = ("cases", "events_per_case", "variants", "median_cycle_seconds", "p90_cycle_seconds",
+        "mean_cycle_seconds", "handoffs_per_case", "departments_per_case", "rework_share")
+DURATION_KPIS = ("median_cycle_seconds", "p90_cycle_seconds", "mean_cycle_seconds")
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """Cohort A and cohort B, and how they were split (for labels and reports)."""
+
+    a: AllOf
+    b: AllOf
+    split: str                                      # one of SPLITS
+    params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
+
+    def param(self, name: str):
+        return dict(self.params)[name]
+
+    def label(self, which: str, lang: str = "en") -> str:
+        """What cohort 'a' or 'b' is, in words: "Region: North", "started before 2024-07-01"."""
+        if self.split == "attribute":
+            values = self.param("values_a" if which == "a" else "values_b")
+            return f"{self.param('name')}: {', '.join(values)}"
+        if self.split == "period":
+            key = "cmp.before" if which == "a" else "cmp.from"
+            return t(key, lang, date=self.param("date"))
+        if which == "a":   # the fastest fast_pct %, the slowest (100 − slow_pct) %
+            return t("cmp.fast", lang, pct=self.param("fast_pct"),
+                     duration=duration_words(self.param("fast_max_seconds"), lang))
+        return t("cmp.slow", lang, pct=100 - self.param("slow_pct"),
+                 duration=duration_words(self.param("slow_min_seconds"), lang))
+
+
+def by_attribute(base: CaseFilter, name: str, values_a, values_b) -> Cohorts:
+    """A = cases whose attribute `name` is one of values_a, B = one of values_b (inside `base`)."""
+    values_a, values_b = tuple(str(v) for v in values_a), tuple(str(v) for v in values_b)
+    if not name or not values_a or not values_b:
+        raise UserError("err.cohort_values")
+    if set(values_a) & set(values_b):
+        raise UserError("err.cohort_overlap", values=", ".join(sorted(set(values_a) & set(values_b))))
+    return Cohorts(AllOf((base, CaseFilter(attributes=((name, values_a),)))),
+                   AllOf((base, CaseFilter(attributes=((name, values_b),)))),
+                   "attribute", (("name", name), ("values_a", values_a), ("values_b", values_b)))
+
+
+def by_period(base: CaseFilter, date: str | dt.date) -> Cohorts:
+    """A = cases started before `date` (an ISO date), B = cases started on it or later (inside `base`)."""
+    try:
+        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date).strip())
+    except ValueError:
+        raise UserError("err.cohort_date", date=date) from None
+    # A bare date as the upper bound includes its whole day: the day before `date` ends A.
+    before = CaseFilter(time_to=(day - dt.timedelta(days=1)).isoformat(), time_mode="started")
+    after = CaseFilter(time_from=day.isoformat(), time_mode="started")
+    return Cohorts(AllOf((base, before)), AllOf((base, after)), "period", (("date", day.isoformat()),))
+
+
+def by_speed(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter,
+             fast_pct: float = 50, slow_pct: float = 90) -> Cohorts:
+    """A = cases at most the fast_pct-th percentile of cycle time, B = at least the slow_pct-th.
+
+    Percentiles (linear interpolation, as quantile_cont and numpy) of the cases `base` keeps.
+    """
+    if not 0 < fast_pct < slow_pct < 100:
+        raise UserError("err.cohort_pcts", fast=fast_pct, slow=slow_pct)
+    cases, params = kept_cases_sql(log_id, base)
+    fast_max, slow_min = con.execute(
+        f"SELECT quantile_cont(cycle_seconds, ?), quantile_cont(cycle_seconds, ?) FROM ({cases})",
+        [fast_pct / 100, slow_pct / 100, *params]).fetchone()
+    if fast_max is None or fast_max >= slow_min:
+        raise UserError("err.cohort_speed")
+    return Cohorts(AllOf((base, CaseFilter(cycle_max_seconds=fast_max))),
+                   AllOf((base, CaseFilter(cycle_min_seconds=slow_min))),
+                   "speed", (("fast_pct", fast_pct), ("slow_pct", slow_pct),
+                             ("fast_max_seconds", fast_max), ("slow_min_seconds", slow_min)))
+
+
+def _rework_share(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> float | None:
+    """Share of cases in which some activity happens more than once."""
+    events, params = kept_events_sql(log_id, flt)
+    return con.execute(
+        f"""SELECT avg(CASE WHEN n > d THEN 1.0 ELSE 0.0 END)
+           FROM (SELECT case_id, count(*) AS n, count(DISTINCT activity) AS d FROM ({events}) GROUP BY case_id)""",
+        params).fetchone()[0]
+
+
+def _cohort_kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> dict:
+    k = overview.kpis(con, log_id, flt)
+    k["events_per_case"] = k["events"] / k["cases"] if k["cases"] else None
+    k["rework_share"] = _rework_share(con, log_id, flt)
+    return k
+
+
+def kpi_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> pd.DataFrame:
+    """One row per KPI (KPIS): kpi, a, b, delta (b − a), ratio (b / a)."""
+    a, b = _cohort_kpis(con, log_id, cohorts.a), _cohort_kpis(con, log_id, cohorts.b)
+    rows = []
+    for kpi in KPIS:
+        x, y = a.get(kpi), b.get(kpi)
+        x = None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+        y = None if y is None or (isinstance(y, float) and math.isnan(y)) else float(y)
+        delta = y - x if x is not None and y is not None else None
+        ratio = y / x if delta is not None and x else None
+        rows.append({"kpi": kpi, "a": x, "b": y, "delta": delta, "ratio": ratio})
+    return pd.DataFrame(rows)
+
+
+def activity_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts,
+                   calendar: WorkCalendar | None = None) -> pd.DataFrame:
+    """Per activity: where each cohort spends its time, per case, B's extra time first.
+
+    Columns: activity, department, share_a / share_b (share of the cohort's cases with the activity),
+    wait_per_case_a/b and processing_per_case_a/b (the cohort's total waiting / processing at the
+    activity divided by its number of cases), median_wait_a/b, time_per_case_a/b (wait + processing),
+    delta_per_case (b − a). Summed over activities, time per case is what each step adds to a case.
+    """
+    frames = []
+    for which, flt in (("a", cohorts.a), ("b", cohorts.b)):
+        n = overview.case_count(con, log_id, flt)
+        stats = bottlenecks.activity_stats(con, log_id, flt, calendar)
+        frames.append(pd.DataFrame({
+            "activity": stats["activity"], f"department_{which}": stats["department"],
+            f"share_{which}": stats["cases"] / n if n else float("nan"),
+            f"wait_per_case_{which}": stats["total_wait_seconds"] / n if n else float("nan"),
+            f"processing_per_case_{which}": stats["total_processing_seconds"].fillna(0) / n if n else float("nan"),
+            f"median_wait_{which}": stats["median_wait_seconds"],
+        }))
+    table = frames[0].merge(frames[1], on="activity", how="outer")
+    table["department"] = table["department_a"].fillna(table["department_b"])
+    for which in "ab":
+        # An activity a cohort never does costs it nothing per case.
+        for col in ("share", "wait_per_case", "processing_per_case"):
+            table[f"{col}_{which}"] = table[f"{col}_{which}"].fillna(0.0)
+        table[f"time_per_case_{which}"] = table[f"wait_per_case_{which}"] + table[f"processing_per_case_{which}"]
+    table["delta_per_case"] = table["time_per_case_b"] - table["time_per_case_a"]
+    columns = ["activity", "department", "share_a", "share_b", "wait_per_case_a", "wait_per_case_b",
+               "processing_per_case_a", "processing_per_case_b", "median_wait_a", "median_wait_b",
+               "time_per_case_a", "time_per_case_b", "delta_per_case"]
+    return table[columns].sort_values(["delta_per_case", "activity"], ascending=[False, True]).reset_index(drop=True)
+
+
+def path_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> pd.DataFrame:
+    """Per directly-follows path a→b: share of each cohort's cases taking it, its median duration in
+    each, and the difference in share (b − a); the biggest differences first."""
+    frames = []
+    for which, flt in (("a", cohorts.a), ("b", cohorts.b)):
+        n = overview.case_count(con, log_id, flt)
+        edges = metrics.dfg(con, log_id, flt).edges
+        frames.append(pd.DataFrame({
+            "source": [e.source for e in edges], "target": [e.target for e in edges],
+            f"share_{which}": [e.cases / n for e in edges] if n else [],
+            f"median_seconds_{which}": [e.median_seconds for e in edges],
+        }, columns=["source", "target", f"share_{which}", f"median_seconds_{which}"]))
+    table = frames[0].merge(frames[1], on=["source", "target"], how="outer")
+    table["share_a"] = table["share_a"].fillna(0.0)
+    table["share_b"] = table["share_b"].fillna(0.0)
+    table["delta_share"] = table["share_b"] - table["share_a"]
+    order = table["delta_share"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
+def findings(cohorts: Cohorts, kpis: pd.DataFrame, activities: pd.DataFrame, paths: pd.DataFrame,
+             lang: str = "en") -> list[str]:
+    """The comparison in a few sentences a manager reads first."""
+    a, b = cohorts.label("a", lang), cohorts.label("b", lang)
+    k = kpis.set_index("kpi")
+    n_a, n_b = k.loc["cases", "a"] or 0, k.loc["cases", "b"] or 0
+    if not n_a or not n_b:
+        return [t("cmp.f_empty", lang, label=a if not n_a else b)]
+    said = [t("cmp.f_sizes", lang, a=a, b=b, n_a=int(n_a), n_b=int(n_b))]
+    med_a, med_b = k.loc["median_cycle_seconds", "a"], k.loc["median_cycle_seconds", "b"]
+    if med_a is not None and med_b is not None:
+        key = "cmp.f_longer" if med_b > med_a else "cmp.f_shorter" if med_b < med_a else "cmp.f_same"
+        said.append(t(key, lang, diff=duration_words(abs(med_b - med_a), lang),
+                      med_a=duration_words(med_a, lang), med_b=duration_words(med_b, lang)))
+    # The steps where the cohort with the longer mean cycle time spends more time per case (the time
+    # per case summed over the steps is what they add to the mean).
+    group, other, sign = ("B", "A", 1) if (k.loc["mean_cycle_seconds", "delta"] or 0) >= 0 else ("A", "B", -1)
+    extra = activities.assign(extra=activities["delta_per_case"] * sign)
+    extra = extra[extra["extra"] > 0].sort_values("extra", ascending=False).head(3)
+    if not extra.empty:
+        steps = t("cmp.list_sep", lang).join(
+            t("cmp.f_step", lang, activity=r.activity, extra=duration_words(r.extra, lang)) for r in extra.itertuples())
+        said.append(t("cmp.f_where", lang, group=group, other=other, steps=steps))
+    for r in paths[paths["delta_share"].abs() >= 0.1].head(2).itertuples():
+        said.append(t("cmp.f_path", lang, source=r.source, target=r.target, share_a=r.share_a, share_b=r.share_b))
+    rw_a, rw_b = k.loc["rework_share", "a"], k.loc["rework_share", "b"]
+    if rw_a is not None and rw_b is not None and abs(rw_b - rw_a) >= 0.05:
+        said.append(t("cmp.f_rework", lang, share_a=rw_a, share_b=rw_b))
+    return said
