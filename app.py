@@ -78,6 +78,7 @@ pages = {tr("nav.diagnose"): [
             url_path="bottlenecks"),
     st.Page("pages/handoffs.py", title=tr("page.handoffs"), icon=":material/swap_horiz:", url_path="handoffs"),
     st.Page("pages/variants.py", title=tr("page.variants"), icon=":material/alt_route:", url_path="variants"),
+    st.Page("pages/compare.py", title=tr("page.compare"), icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/process_model.py", title=tr("page.model"), icon=":material/schema:", url_path="process_model"),
 ], tr("nav.redesign"): [
     st.Page("pages/redesign.py", title=tr("page.redesign"), icon=":material/design_services:", url_path="redesign"),

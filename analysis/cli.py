@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 from analysis import importer, metrics, store
 from analysis.errors import UserError
-from analysis.filters import CaseFilter, unknown_values
+from analysis.filters import ALL, CaseFilter, unknown_values
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
 
@@ -213,6 +213,33 @@ def cmd_handoffs(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    """Two cohorts side by side: KPIs, time per case by step, paths, and the findings in words."""
+    from analysis import compare  # heavy (pandas): imported by the commands that use it
+
+    with store.connect(args.db, read_only=True) as con:
+        log_id = store.resolve_log(con, args.log)
+        flt = _filter(args, con, log_id) or ALL
+        if args.by == "attribute":
+            cohorts = compare.by_attribute(flt, args.attribute or "", args.a or (), args.b or ())
+        elif args.by == "period":
+            cohorts = compare.by_period(flt, args.date or "")
+        else:
+            cohorts = compare.by_speed(con, log_id, flt, args.fast, args.slow)
+        kpis = compare.kpi_table(con, log_id, cohorts)
+        steps = compare.activity_table(con, log_id, cohorts, _calendar(args))
+        paths = compare.path_table(con, log_id, cohorts)
+    said = compare.findings(cohorts, kpis, steps, paths, args.lang)
+    if args.json:
+        _print_json({"a": cohorts.label("a", args.lang), "b": cohorts.label("b", args.lang),
+                     "kpis": {r.kpi: {"a": _number(r.a), "b": _number(r.b), "delta": _number(r.delta)}
+                              for r in kpis.itertuples()},
+                     "steps": _records(steps), "paths": _records(paths), "findings": said})
+    else:
+        print("\n".join(s.replace("**", "") for s in said))
+    return 0
+
+
 def cmd_redesign(args) -> int:
     """Today's KPIs beside the scenario's, and how today's cases fit the to-be flow."""
     from analysis import redesign  # heavy (pandas): imported by the commands that use it
@@ -390,6 +417,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="append", metavar="DEPARTMENT",
                    help="a front-line department (repeatable): adds who the front line waits on")
     p.set_defaults(func=cmd_handoffs)
+    p = sub.add_parser("compare", parents=[common], help="two groups of cases side by side (A and B)")
+    p.add_argument("log", help="log id or name")
+    p.add_argument("--by", choices=("attribute", "period", "speed"), required=True,
+                   help="attribute: --attribute NAME --a V --b V; period: --date D; speed: --fast P --slow Q")
+    p.add_argument("--attribute", metavar="NAME", help="the case attribute that splits (--by attribute)")
+    p.add_argument("--a", action="append", metavar="VALUE", help="a value of group A (repeatable)")
+    p.add_argument("--b", action="append", metavar="VALUE", help="a value of group B (repeatable)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="A: cases started before it; B: from it on (--by period)")
+    p.add_argument("--fast", type=float, default=50, help="A: cases at most this cycle-time percentile (default 50)")
+    p.add_argument("--slow", type=float, default=90, help="B: cases at least this cycle-time percentile (default 90)")
+    p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README): both groups lie inside it")
+    p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON for the steps (format in README)")
+    p.set_defaults(func=cmd_compare)
     p = sub.add_parser("redesign", parents=[common], help="to-be KPIs and conformance of a redesign scenario")
     p.add_argument("log", help="log id or name")
     p.add_argument("--scenario", metavar="FILE", required=True, help="a scenario as JSON (format in README)")

@@ -1030,6 +1030,8 @@ TEXTS.update({
     "cmp.fast": {"en": "fastest {pct:g}% (≤ {duration})", "zh": "最快的 {pct:g}%（≤ {duration}）"},
     "cmp.slow": {"en": "slowest {pct:g}% (≥ {duration})", "zh": "最慢的 {pct:g}%（≥ {duration}）"},
     "cmp.kpis": {"en": "Key figures", "zh": "关键指标"},
+    "cmp.points": {"en": "{v} pp", "zh": "{v} 个百分点"},
+    "cmp.days_per_case": {"en": "Days per case", "zh": "每案例天数"},
     "cmp.col_kpi": {"en": "Figure", "zh": "指标"},
     "cmp.col_a": {"en": "A: {label}", "zh": "A：{label}"},
     "cmp.col_b": {"en": "B: {label}", "zh": "B：{label}"},

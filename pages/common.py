@@ -288,3 +288,12 @@ def _report_files(cur, log_id: int, lang: str, flt, scenario, finding_ids: tuple
 
 
 report_files = cached(_report_files)
+
+
+# Compare: two cohorts of the filtered log.
+from analysis import compare  # noqa: E402  (appended with its wrappers)
+
+cmp_kpis = cached(compare.kpi_table)
+cmp_activities = cached(compare.activity_table)
+cmp_paths = cached(compare.path_table)
+cmp_by_speed = cached(compare.by_speed)

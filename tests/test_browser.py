@@ -17,6 +17,7 @@ def test_every_page_opens_from_its_own_address_on_a_fresh_server(server, page):
     for path, marker in (("overview", "[data-testid='stMetric']"), ("process_map", MAP_FRAME),
                          ("bottlenecks", ".js-plotly-plot"), ("handoffs", ".js-plotly-plot"),
                          ("variants", "[data-testid='stDataFrame']"), ("process_model", "svg .node"),
+                         ("compare", ".js-plotly-plot"),
                          ("import_log", "[data-testid='stFileUploader']")):
         page.goto(f"{server}/{path}?lang=en")
         page.wait_for_selector(marker, timeout=60_000)
@@ -24,6 +25,18 @@ def test_every_page_opens_from_its_own_address_on_a_fresh_server(server, page):
         no_exception(page)
         assert page.get_by_text("Active log", exact=True).count() == 1, path  # the sidebar (app.py) ran
         assert page.get_by_text("Page not found").count() == 0, path
+
+
+def test_compare_page_shows_both_groups(server, page):
+    page.goto(f"{server}/compare?lang=en")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    wait_ready(page)
+    no_exception(page)
+    assert page.locator("h1").first.inner_text() == "Compare two groups of cases"
+    assert page.get_by_text("Steps where", exact=False).count() == 1
+    assert page.locator(".js-plotly-plot .bars").count() >= 1
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "compare_en.png"), full_page=True)
 
 
 def test_overview_loads_with_kpis_and_charts(server, page):

@@ -1,0 +1,126 @@
+"""Compare: two groups of the filtered cases side by side — which figures differ, where one loses time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from analysis import compare, exports
+from analysis.errors import UserError
+from pages import calendar_panel, common
+from pages.common import format_duration, tr
+
+common.require_shell()
+log_id = common.active_log()
+st.title(tr("cmp.title"))
+if log_id is None:
+    st.info(tr("side.no_logs"))
+    st.stop()
+st.caption(tr("cmp.intro"))
+flt = common.active_filter()
+DAYS = 86400
+
+attributes = common.case_attribute_names(log_id)
+splits = [s for s in compare.SPLITS if s != "attribute" or attributes]
+if not attributes:
+    st.caption(tr("cmp.no_attributes"))
+split = st.radio(tr("cmp.split"), splits, format_func=lambda s: tr(f"cmp.split_{s}"), horizontal=True, key="cmp_split")
+try:
+    if split == "attribute":
+        name = st.selectbox(tr("cmp.attribute"), attributes, key="cmp_attr")
+        values = common.case_attribute_values(log_id, name)
+        left, right = st.columns(2)
+        values_a = left.multiselect(tr("cmp.values_a"), values, default=values[:1], key=f"cmp_a_{name}")
+        values_b = right.multiselect(tr("cmp.values_b"), [v for v in values if v not in values_a],
+                                     default=[v for v in values[1:2] if v not in values_a], key=f"cmp_b_{name}")
+        cohorts = compare.by_attribute(flt, name, values_a, values_b)
+    elif split == "period":
+        first, last = common.time_span(log_id)
+        middle = (first + (last - first) / 2).date()
+        day = st.date_input(tr("cmp.date"), value=middle, min_value=first.date(), max_value=last.date(),
+                            key="cmp_date")
+        cohorts = compare.by_period(flt, day if isinstance(day, dt.date) else middle)
+    else:
+        left, right = st.columns(2)
+        fast = left.slider(tr("cmp.fast_pct"), 5, 90, 50, step=5, key="cmp_fast")
+        slowest = right.slider(tr("cmp.slow_pct"), 1, 50, 10, key="cmp_slow")
+        cohorts = common.cmp_by_speed(log_id, flt, float(fast), float(100 - slowest))
+except UserError as exc:
+    st.warning(common.err(exc))
+    st.stop()
+
+calendar = calendar_panel.controls(log_id, "cmp_wt")   # working time for the steps' waiting and processing
+kpis = common.cmp_kpis(log_id, cohorts)
+activities = common.cmp_activities(log_id, cohorts, calendar)
+paths = common.cmp_paths(log_id, cohorts)
+st.info("\n".join(f"- {s}" for s in compare.findings(cohorts, kpis, activities, paths, common.lang())))
+sizes = kpis.set_index("kpi").loc["cases"]
+if not sizes["a"] or not sizes["b"]:
+    st.stop()
+
+label_a, label_b = cohorts.label("a", common.lang()), cohorts.label("b", common.lang())
+col_a, col_b = tr("cmp.col_a", label=label_a), tr("cmp.col_b", label=label_b)
+
+
+def shown(kpi: str, value: float | None, delta: bool = False) -> str:
+    """A KPI value as a manager reads it (durations in days or hours, shares in %)."""
+    if value is None or pd.isna(value):
+        return "–"
+    sign = "+" if delta and value > 0 else ""
+    if kpi in compare.DURATION_KPIS:
+        return sign + format_duration(value)
+    if kpi == "rework_share":
+        return tr("cmp.points", v=f"{sign}{value * 100:.1f}") if delta else f"{value * 100:.1f}%"
+    if kpi in ("cases", "variants"):
+        return f"{sign}{value:,.0f}"
+    return f"{sign}{value:.2f}"
+
+
+st.subheader(tr("cmp.kpis"))
+st.dataframe(pd.DataFrame({
+    tr("cmp.col_kpi"): [tr(f"cmp.kpi_{k}") for k in kpis["kpi"]],
+    col_a: [shown(k, v) for k, v in zip(kpis["kpi"], kpis["a"], strict=True)],
+    col_b: [shown(k, v) for k, v in zip(kpis["kpi"], kpis["b"], strict=True)],
+    tr("cmp.col_delta"): [shown(k, v, delta=True) for k, v in zip(kpis["kpi"], kpis["delta"], strict=True)],
+}), hide_index=True, key="cmp_kpis")
+
+st.subheader(tr("cmp.steps"))
+top = activities.reindex(activities["delta_per_case"].abs().sort_values(ascending=False).index).head(12)
+bars = pd.concat([
+    pd.DataFrame({"activity": top["activity"], "group": "A", "days": top["time_per_case_a"] / DAYS}),
+    pd.DataFrame({"activity": top["activity"], "group": "B", "days": top["time_per_case_b"] / DAYS}),
+])
+fig = px.bar(bars, y="activity", x="days", color="group", barmode="group", orientation="h",
+             title=tr("cmp.steps_chart"), labels={"activity": "", "days": tr("cmp.days_per_case"), "group": ""},
+             color_discrete_map={"A": "#1f77b4", "B": "#d62728"})
+fig.update_yaxes(autorange="reversed")
+st.plotly_chart(fig, key="cmp_steps_chart")
+st.caption(tr("cmp.steps_help"))
+number = st.column_config.NumberColumn(format="%.2f")
+percent = st.column_config.NumberColumn(format="%.0f%%")
+share_a, share_b = tr("cmp.col_share", group="A"), tr("cmp.col_share", group="B")
+time_a, time_b = tr("cmp.col_time", group="A"), tr("cmp.col_time", group="B")
+st.dataframe(pd.DataFrame({
+    tr("cmp.col_activity"): activities["activity"], tr("cmp.col_department"): activities["department"],
+    share_a: activities["share_a"] * 100, share_b: activities["share_b"] * 100,
+    time_a: activities["time_per_case_a"] / DAYS, time_b: activities["time_per_case_b"] / DAYS,
+    tr("cmp.col_delta_days"): activities["delta_per_case"] / DAYS,
+}), hide_index=True, key="cmp_steps", column_config={
+    share_a: percent, share_b: percent, time_a: number, time_b: number, tr("cmp.col_delta_days"): number})
+st.download_button(tr("cmp.download_steps"), exports.to_csv(activities), file_name="compare_steps.csv",
+                   mime="text/csv", key="cmp_steps_csv")
+
+st.subheader(tr("cmp.paths"))
+median_a, median_b = tr("cmp.col_median", group="A"), tr("cmp.col_median", group="B")
+st.dataframe(pd.DataFrame({
+    tr("cmp.col_path"): paths["source"] + " → " + paths["target"],
+    share_a: paths["share_a"] * 100, share_b: paths["share_b"] * 100,
+    median_a: paths["median_seconds_a"] / DAYS, median_b: paths["median_seconds_b"] / DAYS,
+    tr("cmp.col_delta_share"): paths["delta_share"] * 100,
+}).head(30), hide_index=True, key="cmp_paths", column_config={
+    share_a: percent, share_b: percent, median_a: number, median_b: number, tr("cmp.col_delta_share"): percent})
+st.download_button(tr("cmp.download_paths"), exports.to_csv(paths), file_name="compare_paths.csv",
+                   mime="text/csv", key="cmp_paths_csv")

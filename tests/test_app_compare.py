@@ -1,0 +1,101 @@
+"""The Compare page through AppTest: every split, its figures equal to the analysis layer's (and the
+sample generator's own case counts), the global filter applied inside each group, plain warnings for
+impossible splits, both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import compare, store
+from analysis.filters import ALL, CaseFilter
+from tests.apptest_support import TYPE_COLUMN, chart_spec, expected_sample_cases, table_with_column
+
+PAGE = "pages/compare.py"
+
+
+@pytest.fixture
+def page(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    return app
+
+
+def findings(at) -> str:
+    return next(i.value for i in at.info if i.value.startswith("- A = "))
+
+
+def test_attribute_split_on_the_sample(page, sample_db):
+    assert page.title[0].value == "对比两组案例"
+    assert page.radio(key="cmp_split").value == "attribute"
+    page.selectbox(key="cmp_attr").set_value(TYPE_COLUMN).run()
+    page.multiselect(key=f"cmp_a_{TYPE_COLUMN}").set_value(["常规促销"]).run()
+    page.multiselect(key=f"cmp_b_{TYPE_COLUMN}").set_value(["创新试点"]).run()
+    assert not page.exception
+    n_a, n_b = expected_sample_cases("常规促销"), expected_sample_cases("创新试点")
+    assert f"A = {TYPE_COLUMN}: 常规促销（{n_a:,} 个案例）；B = {TYPE_COLUMN}: 创新试点（{n_b:,} 个案例）。" in findings(page)
+    assert "法务审核（+" in findings(page)  # the injected legal-review delay of innovation pilots
+    kpis = table_with_column(page, "指标")
+    assert kpis["指标"].tolist()[0] == "案例数"
+    assert kpis.iloc[0, 1:].tolist() == [f"{n_a:,}", f"{n_b:,}", f"{n_b - n_a:,}"]
+    with store.connect(sample_db) as con:
+        log_id = page.session_state["active_log"]
+        steps = compare.activity_table(con, log_id, compare.by_attribute(ALL, TYPE_COLUMN, ["常规促销"], ["创新试点"]))
+    shown = table_with_column(page, "B − A（每案例天数）")
+    assert shown["环节"].tolist() == steps["activity"].tolist()
+    assert shown["B − A（每案例天数）"].tolist() == pytest.approx((steps["delta_per_case"] / 86400).tolist())
+    bars = chart_spec(page, "cmp_steps_chart")
+    assert {trace["name"] for trace in bars["data"]} == {"A", "B"}
+    assert bars["data"][0]["y"][0] == "法务审核"   # the biggest difference first
+
+
+def test_period_and_speed_splits_and_the_global_filter(page, sample_db):
+    page.radio(key="cmp_split").set_value("period").run()
+    assert not page.exception
+    assert "之前开始" in findings(page) and "及之后开始" in findings(page)
+    page.radio(key="cmp_split").set_value("speed").run()
+    page.slider(key="cmp_fast").set_value(50).run()
+    page.slider(key="cmp_slow").set_value(10).run()
+    assert not page.exception
+    # 3,000 sample cases: the fastest half and the slowest tenth (no cycle time is tied at the cut).
+    assert "（1,500 个案例）" in findings(page) and "（300 个案例）" in findings(page)
+    # With the global filter, both groups come from its cases only.
+    log_id = page.session_state["active_log"]
+    page.sidebar.multiselect(key=f"flt_attr_{log_id}_{TYPE_COLUMN}").set_value(["新品上市"]).run()
+    assert not page.exception
+    assert page.session_state["case_filter"] == CaseFilter(attributes=((TYPE_COLUMN, ("新品上市",)),))
+    with store.connect(sample_db) as con:
+        cohorts = compare.by_speed(con, log_id, page.session_state["case_filter"], 50, 90)
+        kpis = compare.kpi_table(con, log_id, cohorts).set_index("kpi")
+    n_a, n_b = int(kpis.loc["cases", "a"]), int(kpis.loc["cases", "b"])
+    assert n_a + n_b < expected_sample_cases("新品上市")
+    assert f"（{n_a:,} 个案例）" in findings(page) and f"（{n_b:,} 个案例）" in findings(page)
+
+
+def test_impossible_splits_are_warnings_in_the_chosen_language(page):
+    page.multiselect(key=f"cmp_b_{TYPE_COLUMN}").set_value([]).run()
+    assert not page.exception
+    assert page.warning[0].value == "请选择一个属性，并为每组至少选择一个取值。"
+    page.radio(key="cmp_split").set_value("speed").run()
+    page.slider(key="cmp_fast").set_value(90).run()
+    page.slider(key="cmp_slow").set_value(50).run()   # slowest 50 % starts below the fastest 90 %
+    assert not page.exception
+    assert "快组百分位（90.0）必须小于慢组百分位（50.0）" in page.warning[0].value
+    page.sidebar.radio(key="lang_choice").set_value("en").run()
+    assert not page.exception
+    assert page.title[0].value == "Compare two groups of cases"
+    assert page.warning[0].value.startswith("The fast percentile (90.0) must be below the slow one (50.0)")
+
+
+def test_steps_in_working_time(page):
+    def per_step(at) -> dict:
+        table = table_with_column(at, "A：每案例天数")
+        return dict(zip(table["环节"], zip(table["A：每案例天数"], table["B：每案例天数"], strict=True), strict=True))
+
+    calendar_time = per_step(page)
+    page.radio(key="cmp_wt_mode").set_value("working").run()
+    assert not page.exception
+    working_time = per_step(page)
+    assert working_time.keys() == calendar_time.keys()
+    # Working seconds never exceed elapsed seconds, and office hours make them clearly fewer.
+    assert all(w <= c + 1e-9 for step in calendar_time for w, c in zip(working_time[step], calendar_time[step], strict=True))
+    assert sum(a for a, _ in working_time.values()) < 0.6 * sum(a for a, _ in calendar_time.values())
