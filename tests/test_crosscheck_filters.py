@@ -37,6 +37,11 @@ Mapping and the pm4py behaviour it relies on (pm4py 2.7.23.11, read in its sourc
   puts both bounds on exact case durations.
 - Combined conditions <-> pm4py's filters in sequence, top-k last (ours ranks the variants of the
   cases the other conditions keep).
+- Compare's cohorts (filters.AllOf: the global filter AND a split) <-> pm4py's filters in sequence:
+  an attribute split, a start-date split (traces_starting_in up to the day before / from the day) and a
+  speed split (filter_case_performance at our percentiles, which must equal numpy's of pm4py's case
+  durations); each cohort's cases, events per case, variants, median / p90 / mean cycle time and
+  rework share equal pm4py's and pandas' on the filtered frame.
 """
 
 from __future__ import annotations
@@ -46,11 +51,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import metrics
-from analysis.filters import CaseFilter, case_ids_sql
+from analysis import compare, metrics
+from analysis.filters import ALL, CaseFilter, case_ids_sql
 from tests.pm4py_logs import (
     ACT,
     CASE,
@@ -499,3 +505,53 @@ def _checks_of(obj) -> list[Check]:
         return list(obj)
     return [c for mark in getattr(obj, "pytestmark", []) if mark.name == "parametrize"
             for c in mark.args[1] if isinstance(c, Check)]
+
+
+# --- cohorts (Compare page): the global filter AND a split equal pm4py's filters in sequence --------
+
+
+def _cohort_case(lab: FilterLab, case: str):
+    """(log key, cohorts, pm4py steps for A, pm4py steps for B) of one cohort check."""
+    if case == "receipt-channel":
+        cohorts = compare.by_attribute(ALL, "channel", ["Desk", "Post"], ["Internet"])
+        return ("receipt_xes", cohorts, (pm("filter_trace_attribute_values", "case:channel", ["Desk", "Post"]),),
+                (pm("filter_trace_attribute_values", "case:channel", ["Internet"]),))
+    if case == "helpdesk-period":
+        base = CaseFilter(departments=("Value 2",))
+        cohorts = compare.by_period(base, "2012-01-01")
+        before = dt.datetime(2011, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+        return ("helpdesk", cohorts,
+                (in_column("workgroup", ["Value 2"]), pm("filter_time_range", EARLY, before, mode="traces_starting_in")),
+                (in_column("workgroup", ["Value 2"]),
+                 pm("filter_time_range", "2012-01-01 00:00:00", LATE, mode="traces_starting_in")))
+    # sepsis: infection suspected, the fastest 40 % vs the slowest 20 %.
+    base = CaseFilter(attributes=(("InfectionSuspected", ("true",)),))
+    cohorts = compare.by_speed(lab.con, lab.log_id("sepsis"), base, 40, 80)
+    infected = in_column("InfectionSuspected", ["true"])
+    durations = _pm4py().get_all_case_durations(infected(lab.full("sepsis")))
+    fast, slow = cohorts.param("fast_max_seconds"), cohorts.param("slow_min_seconds")
+    assert (fast, slow) == pytest.approx(tuple(np.percentile(durations, [40, 80])), rel=1e-12)
+    return ("sepsis", cohorts, (infected, pm("filter_case_performance", 0, fast)),
+            (infected, pm("filter_case_performance", slow, float("inf"))))
+
+
+@pytest.mark.parametrize("case", ["receipt-channel", "helpdesk-period", "sepsis-speed"])
+def test_cohorts_equal_pm4py_filters_in_sequence(lab, case):
+    key, cohorts, steps_a, steps_b = _cohort_case(lab, case)
+    kpis = compare.kpi_table(lab.con, lab.log_id(key), cohorts).set_index("kpi")
+    pm4py = _pm4py()
+    for which, flt, steps in (("a", cohorts.a, steps_a), ("b", cohorts.b, steps_b)):
+        _assert_equal_to_pm4py(lab, Check(key, flt, steps))
+        frame = lab.full(key)
+        for step in steps:
+            frame = step(frame)
+        durations = pm4py.get_all_case_durations(frame.copy())
+        per_case = frame.groupby(CASE)[ACT].agg(["size", "nunique"])
+        expected = {"cases": len(per_case), "events_per_case": per_case["size"].mean(),
+                    "variants": len(pm4py.get_variants(frame.copy())),
+                    "median_cycle_seconds": float(np.median(durations)),
+                    "p90_cycle_seconds": float(np.percentile(durations, 90)),
+                    "mean_cycle_seconds": float(np.mean(durations)),
+                    "rework_share": float((per_case["size"] > per_case["nunique"]).mean())}
+        for kpi, value in expected.items():
+            assert kpis.loc[kpi, which] == pytest.approx(value, rel=1e-9), (case, which, kpi)
