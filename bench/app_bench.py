@@ -58,7 +58,8 @@ def main() -> None:
                                        "variants & cases: filter change (new values)": [],
                                        "process model: filter change (new values)": [],
                                        "bottlenecks: filter change (new values)": [],
-                                       "hand-offs: filter change (new values)": []}
+                                       "hand-offs: filter change (new values)": [],
+                                       "compare cohorts: filter change (new values)": []}
     for _ in range(args.runs):
         at = new_app(db)
         results["first load"].append(timed(at.run))
@@ -77,7 +78,7 @@ def main() -> None:
         activities = at.sidebar.multiselect(key=f"flt_present_{log_id}").options
         pages = (("pages/process_map.py", "process map"), ("pages/variants.py", "variants & cases"),
                  ("pages/process_model.py", "process model"), ("pages/bottlenecks.py", "bottlenecks"),
-                 ("pages/handoffs.py", "hand-offs"))
+                 ("pages/handoffs.py", "hand-offs"), ("pages/compare.py", "compare cohorts"))
         for i, (page, name) in enumerate(pages):
             at.switch_page(page).run()
             for activity in activities[2 * i: 2 * i + 2]:  # values no page has seen: nothing cached

@@ -42,8 +42,17 @@ def usable(db: Path) -> bool:
 
 
 def publish(lines: list[str]) -> None:
-    """Print a results section and append it to bench/RESULTS.md."""
-    text = "\n".join(lines) + "\n"
+    """Print a results section and put it into bench/RESULTS.md: in place of an earlier section with
+    the same heading (a rerun replaces its figures), else at the end."""
+    text = "\n".join(lines).strip("\n") + "\n"
     print(text)
-    with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
-        fh.write(text)
+    path = ROOT / "bench" / "RESULTS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    heading = text.splitlines()[0]
+    start = old.find(heading + "\n")
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(heading))
+        new = old[:start] + text + (old[end:] if end >= 0 else "")
+    path.write_text(new, encoding="utf-8")
