@@ -2,7 +2,7 @@
 
 Measures, after the first (cold) load: a filter change to values not seen before (cache miss),
 the same filter again (cache hit), switching pages, and the language switch. Prints medians and
-appends a section to bench/RESULTS.md. Run: .venv/bin/python bench/app_bench.py [--size 1m] [--runs 3]
+puts its section into bench/RESULTS.md. Run: .venv/bin/python bench/app_bench.py [--size 1m] [--runs 3]
 """
 
 from __future__ import annotations

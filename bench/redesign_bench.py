@@ -1,6 +1,6 @@
 """Redesign replay at scale: 100,000 generated cases (~1.08M events) replayed through the sample's
 end-to-end scenario — replay, KPI comparison with bootstrap intervals, to-be map and conformance — and the
-Redesign page as a whole script (AppTest). Prints medians and appends them to bench/RESULTS.md.
+Redesign page as a whole script (AppTest). Prints medians and puts them into bench/RESULTS.md.
 
 Run: .venv/bin/python bench/redesign_bench.py [--runs 3]
 """
