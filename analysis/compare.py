@@ -43,6 +43,18 @@ class Cohorts:
     def param(self, name: str):
         return dict(self.params)[name]
 
+    def as_params(self) -> dict:
+        """How to make these cohorts again (cohorts_from), JSON-ready: the split and its choices, not the
+        speed split's thresholds, which are percentiles of whatever data it is made on."""
+        keep = {"attribute": ("name", "values_a", "values_b"), "period": ("date",),
+                "speed": ("fast_pct", "slow_pct")}[self.split]
+        return {"split": self.split, **{k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in self.params if k in keep}}
+
+    def subject(self) -> str:
+        """The split in a few language-neutral words: "Region: North | South", "< 2024-07-01 | ≥ 2024-07-01"."""
+        return subject(self.as_params())
+
     def label(self, which: str, lang: str = "en") -> str:
         """What cohort 'a' or 'b' is, in words: "Region: North", "started before 2024-07-01"."""
         if self.split == "attribute":
@@ -100,6 +112,41 @@ def by_speed(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter,
                    AllOf((base, CaseFilter(cycle_min_seconds=slow_min))),
                    "speed", (("fast_pct", fast_pct), ("slow_pct", slow_pct),
                              ("fast_max_seconds", fast_max), ("slow_min_seconds", slow_min)))
+
+
+def cohorts_from(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter, params: dict) -> Cohorts:
+    """The cohorts Cohorts.as_params describes, inside `base` on this log's current data."""
+    split = params.get("split")
+    if split == "attribute":
+        return by_attribute(base, params.get("name") or "", params.get("values_a") or (), params.get("values_b") or ())
+    if split == "period":
+        return by_period(base, params.get("date") or "")
+    if split == "speed":
+        return by_speed(con, log_id, base, float(params.get("fast_pct", 50)), float(params.get("slow_pct", 90)))
+    raise UserError("err.cohort_split", split=split, splits=", ".join(SPLITS))
+
+
+def subject(params: dict) -> str:
+    """as_params' split in a few language-neutral words."""
+    if params.get("split") == "attribute":
+        return f"{params['name']}: {', '.join(params['values_a'])} | {', '.join(params['values_b'])}"
+    if params.get("split") == "period":
+        return f"< {params['date']} | ≥ {params['date']}"
+    return f"≤ P{params['fast_pct']:g} | ≥ P{params['slow_pct']:g}"
+
+
+def figures(kpis: pd.DataFrame) -> dict:
+    """The figures a saved comparison keeps (knowledge base): cases, median cycle time and rework of each group."""
+    k = kpis.set_index("kpi")
+
+    def value(kpi: str, col: str):
+        v = k.loc[kpi, col]
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    return {"cases_a": value("cases", "a"), "cases_b": value("cases", "b"),
+            "median_cycle_a_seconds": value("median_cycle_seconds", "a"),
+            "median_cycle_b_seconds": value("median_cycle_seconds", "b"),
+            "median_cycle_delta_seconds": value("median_cycle_seconds", "delta"),
+            "share_rework_a": value("rework_share", "a"), "share_rework_b": value("rework_share", "b")}
 
 
 def _rework_share(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> float | None:

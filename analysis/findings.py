@@ -168,6 +168,13 @@ def _recompute_redesign(con, ev: Evidence) -> dict:
     return redesign_figures(redesign.compare_scenario(con, ev.log_id, scenario, ev.flt))
 
 
+def _recompute_compare(con, ev: Evidence) -> dict:
+    from analysis import compare
+
+    cohorts = compare.cohorts_from(con, ev.log_id, ev.flt, ev.params)
+    return compare.figures(compare.kpi_table(con, ev.log_id, cohorts))
+
+
 # The registry: kind → the function computing its figures on the current data.
 KINDS: dict[str, Callable[[duckdb.DuckDBPyConnection, Evidence], dict]] = {
     "bottleneck": _recompute_bottleneck,
@@ -175,6 +182,7 @@ KINDS: dict[str, Callable[[duckdb.DuckDBPyConnection, Evidence], dict]] = {
     "pingpong": _recompute_pingpong,
     "kpi": _recompute_kpi,
     "redesign": _recompute_redesign,
+    "compare": _recompute_compare,
 }
 
 
@@ -455,6 +463,10 @@ def subject(evidence: Evidence) -> str:
         return " ↔ ".join(p["pair"])
     if evidence.kind == "redesign":
         return json.loads(p.get("scenario") or "{}").get("name", "")
+    if evidence.kind == "compare":
+        from analysis import compare
+
+        return compare.subject(p)
     return ""
 
 
@@ -500,4 +512,7 @@ def suggest_title(evidence: Evidence, lang: str) -> str:
         return t("kb.title_pingpong", lang, a=a, b=b, cases=d("cases"), extra=d("extra_cycle_seconds"))
     if evidence.kind == "kpi":
         return t("kb.title_kpi", lang, cases=d("cases"), median=d("median_cycle_seconds"), p90=d("p90_cycle_seconds"))
+    if evidence.kind == "compare":
+        return t("kb.title_compare", lang, subject=subject(evidence), a=d("median_cycle_a_seconds"),
+                 b=d("median_cycle_b_seconds"))
     return t("kb.title_redesign", lang, name=subject(evidence), delta=d("median_cycle_delta_seconds"))

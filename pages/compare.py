@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis import compare, exports
 from analysis.errors import UserError
-from pages import calendar_panel, common
+from pages import calendar_panel, common, finding_form
 from pages.common import format_duration, tr
 
 common.require_shell()
@@ -124,3 +124,5 @@ st.dataframe(pd.DataFrame({
     share_a: percent, share_b: percent, median_a: number, median_b: number, tr("cmp.col_delta_share"): percent})
 st.download_button(tr("cmp.download_paths"), exports.to_csv(paths), file_name="compare_paths.csv",
                    mime="text/csv", key="cmp_paths_csv")
+
+finding_form.save_finding_form("compare", finding_form.compare_choices(log_id, flt, cohorts, kpis))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import findings
+from analysis import compare, findings
 from analysis.filters import CaseFilter
 from analysis.findings import Evidence
 from analysis.working_time import WorkCalendar
@@ -63,6 +63,12 @@ def redesign_choices(log_id: int, flt: CaseFilter, scenario, table: pd.DataFrame
     return {tr("kb.choice_redesign", name=scenario.name): Evidence(
         "redesign", log_id, {"scenario": scenario.to_json()}, flt, "redesign", None,
         findings.redesign_figures(table))}
+
+
+def compare_choices(log_id: int, flt: CaseFilter, cohorts, kpis: pd.DataFrame) -> dict[str, Evidence]:
+    """The comparison on the Compare page (compare.kpi_table as the page shows it)."""
+    return {tr("kb.choice_compare", subject=cohorts.subject()): Evidence(
+        "compare", log_id, cohorts.as_params(), flt, "compare", None, compare.figures(kpis))}
 
 
 def _save(page: str, evidence: Evidence) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import compare, store
+from analysis import findings as kb
 from analysis.filters import ALL, CaseFilter
 from tests.apptest_support import TYPE_COLUMN, chart_spec, expected_sample_cases, table_with_column
 
@@ -99,3 +100,30 @@ def test_steps_in_working_time(page):
     # Working seconds never exceed elapsed seconds, and office hours make them clearly fewer.
     assert all(w <= c + 1e-9 for step in calendar_time for w, c in zip(working_time[step], calendar_time[step], strict=True))
     assert sum(a for a, _ in working_time.values()) < 0.6 * sum(a for a, _ in calendar_time.values())
+
+
+def test_save_the_comparison_as_a_finding(scratch_app, tmp_path):
+    at = scratch_app
+    at.switch_page(PAGE).run()
+    at.selectbox(key="cmp_attr").set_value(TYPE_COLUMN).run()
+    assert not at.exception
+    subject = f"{TYPE_COLUMN}: 常规促销 | 新品上市"   # the defaults: the two most frequent values
+    assert at.selectbox(key="kb_figure").options == [f"本次对比（{subject}）"]
+    assert at.text_input(key="kb_title").value == f"分组 {subject}：周期时间中位数 A 组 27.0 天，B 组 67.9 天"
+    at.button(key="kb_save").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已保存为结论 #1，可在知识库中查看。"
+    with store.connect(tmp_path / "scratch.duckdb") as con:
+        finding = kb.get_finding(con, 1)
+        log_id = at.session_state["active_log"]
+        kpis = compare.kpi_table(con, log_id, compare.by_attribute(ALL, TYPE_COLUMN, ["常规促销"], ["新品上市"]))
+        assert finding.evidence.kind == "compare" and finding.evidence.page == "compare"
+        assert finding.evidence.params == {"split": "attribute", "name": TYPE_COLUMN,
+                                           "values_a": ["常规促销"], "values_b": ["新品上市"]}
+        k = kpis.set_index("kpi")
+        assert finding.evidence.figures["cases_a"] == k.loc["cases", "a"]
+        assert finding.evidence.figures["median_cycle_b_seconds"] == pytest.approx(k.loc["median_cycle_seconds", "b"])
+        assert kb.rerun(con, 1)["now"]["figures"] == finding.evidence.figures
+    at.switch_page("pages/knowledge.py").run()
+    assert not at.exception
+    assert any("分组对比" in m.value and subject in m.value for m in at.markdown)

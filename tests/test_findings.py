@@ -14,7 +14,7 @@ import pytest
 
 from analysis import bottlenecks, defaults, handoffs, importer, overview, redesign, sample, store
 from analysis import findings as kb
-from analysis.filters import ALL, CaseFilter
+from analysis.filters import ALL, AllOf, CaseFilter
 from analysis.findings import Evidence
 
 ROUTINE = CaseFilter(attributes=(("活动类型", ("常规促销",)),))
@@ -69,6 +69,14 @@ KIND_CASES = {
                      "handoffs_delta": redesign.compare_scenario(
                          con, log, redesign.Scenario.from_json(scenario_json()), flt)
                      .set_index("kpi").loc["handoffs_per_case", "delta"]}),
+    # Regions North vs South: each group's KPIs straight from overview.kpis on the global filter AND the region.
+    "compare": ({"split": "attribute", "name": "区域", "values_a": ["华北"], "values_b": ["华南"]},
+                lambda con, log, flt: {
+                    f"{figure}_{which}{suffix}": overview.kpis(con, log, AllOf((
+                        flt or ALL, CaseFilter(attributes=(("区域", (region,)),)))))[kpi]
+                    for which, region in (("a", "华北"), ("b", "华南"))
+                    for figure, kpi, suffix in (("cases", "cases", ""),
+                                                ("median_cycle", "median_cycle_seconds", "_seconds"))}),
 }
 
 
