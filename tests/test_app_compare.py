@@ -4,12 +4,15 @@ impossible splits, both languages."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from analysis import compare, store
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import compare, importer, store
 from analysis import findings as kb
 from analysis.filters import ALL, CaseFilter
-from tests.apptest_support import TYPE_COLUMN, chart_spec, expected_sample_cases, table_with_column
+from tests.apptest_support import APP, TYPE_COLUMN, chart_spec, expected_sample_cases, table_with_column
 
 PAGE = "pages/compare.py"
 
@@ -127,3 +130,37 @@ def test_save_the_comparison_as_a_finding(scratch_app, tmp_path):
     at.switch_page("pages/knowledge.py").run()
     assert not at.exception
     assert any("分组对比" in m.value and subject in m.value for m in at.markdown)
+
+
+def test_a_log_without_attributes_or_start_times(tiny_log, tmp_path, monkeypatch):
+    # TINY_LOG (conftest): 4 cases on one day, no case attribute, no start timestamps.
+    path = tmp_path / "tiny.duckdb"
+    with store.connect(path) as con:
+        importer.import_file(con, tiny_log)
+    monkeypatch.setenv("PROCDIAG_DB", str(path))
+    monkeypatch.delenv("PROCDIAG_VIEWER", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.radio(key="cmp_split").options == ["开始日期（之前 / 之后）", "快慢（快组 / 慢组）"]
+    assert "此日志没有案例属性：请按开始日期或快慢分组。" in [c.value for c in at.caption]
+    # The default day is the middle of the log: cases 1, 2 (3 h, 30 min) before 2024-03-06, cases 3, 4 (6 h, 20 min)
+    # from it: medians 105 min and 3 h 10 min.
+    said = findings(at).splitlines()
+    assert said[0] == "- A = 2024-03-06 之前开始（2 个案例）；B = 2024-03-06 及之后开始（2 个案例）。"
+    assert said[1] == "- **B 组**的周期时间中位数比 A 组**长 85 分钟**（3.2 小时，对比 105 分钟）。"
+    # No case started before the first day: group A is empty, said in words.
+    at.date_input(key="cmp_date").set_value(dt.date(2024, 3, 5)).run()
+    assert not at.exception
+    assert findings_or_empty(at) == "- 在当前筛选下，“2024-03-05 之前开始”组没有案例。"
+    at.radio(key="cmp_split").set_value("speed").run()
+    assert not at.exception
+    # Cycle times 20 min, 30 min, 3 h, 6 h: p50 = 105 min, p90 = 3 h + 0.7 × 3 h = 5.1 h.
+    assert findings(at).startswith("- A = 最快的 50%（≤ 105 分钟）（2 个案例）；B = 最慢的 10%（≥ 5.1 小时）（1 个案例）。")
+    steps = table_with_column(at, "B − A（每案例天数）")
+    assert set(steps["环节"]) == {"A", "B", "C"}
+
+
+def findings_or_empty(at) -> str:
+    return next(i.value for i in at.info if i.value.startswith("- "))
