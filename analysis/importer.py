@@ -109,6 +109,7 @@ class Inspection:
     n_valid: int = 0
     n_cases: int = 0
     activities: list[str] = field(default_factory=list)  # most frequent first, to offer exclusions
+    remembered_exclusions: tuple[str, ...] = ()  # excluded by the last import with the same columns
 
     @property
     def errors(self) -> list[Problem]:
@@ -162,8 +163,18 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
     """The proposed mapping with the user's choices applied, and the problems it leaves."""
     timestamp_like = _timestamp_like_columns(cur, staged.columns)
     proposed = mapping_mod.propose_mapping(staged.columns, timestamp_like)
+    plain = dict(proposed.columns), dict(proposed.ambiguous)
     problems: list[Problem] = []
-    for role, column in options.columns.items():
+    # The user's choices, completed by the mapping of the last import with the same columns.
+    choices = dict(options.columns)
+    memory = _remembered(cur, staged.columns)
+    recalled = False   # whether the memory changed the proposal
+    if memory is not None:
+        for role, column in memory.columns.items():
+            if choices.get(role) is None and (column == "" or column in staged.columns):
+                choices[role] = column
+                recalled |= plain[0].get(role) != (column or None) or role in plain[1]
+    for role, column in choices.items():
         if column is None:
             continue
         if column and column not in staged.columns:
@@ -173,9 +184,9 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
         proposed.confidence[role] = 1.0 if column else 0.0
         proposed.ambiguous.pop(role, None)
     # A proposal that took a column the user gave to another role moves to its next candidate.
-    chosen = {c for r, c in options.columns.items() if c}
+    chosen = {c for r, c in choices.items() if c}
     for role in mapping_mod.ROLES:
-        if options.columns.get(role) is None and proposed.columns.get(role) in chosen:
+        if choices.get(role) is None and proposed.columns.get(role) in chosen:
             rest = [c for c in proposed.candidates.get(role, []) if c.column not in chosen]
             proposed.columns[role] = rest[0].column if rest else None
             proposed.confidence[role] = rest[0].confidence if rest else 0.0
@@ -194,7 +205,42 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
     for role in proposed.missing:
         problems.append(Problem("missing_column", "error", 0, params={
             "role": role, "columns": ", ".join(staged.columns)}))
+    if memory is not None and recalled:
+        problems.append(Problem("mapping_remembered", "info", 0, params={"name": memory.name, "date": memory.date}))
     return proposed, problems
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """The column mapping of an earlier import of a file with the same columns."""
+
+    columns: dict[str, str]        # role -> column, or '' where the user said "no such column"
+    exclude_activities: tuple[str, ...]
+    name: str
+    date: str
+
+
+def _remembered(cur, columns: list[str]) -> Remembered | None:
+    """The mapping of the most recent import whose file had exactly these column names (any order)."""
+    wanted = sorted(columns)
+    for name, when, text in cur.execute(
+            "SELECT name, imported_at, mapping FROM logs ORDER BY imported_at DESC, log_id DESC").fetchall():
+        try:
+            record = json.loads(text or "{}")
+        except json.JSONDecodeError:
+            continue
+        mapped = record.get("columns") or {}
+        source = record.get("source_columns") or (
+            [c for c in mapped.values() if c] + list(record.get("case_attributes") or [])
+            + list(record.get("event_attributes") or []))
+        if sorted(source) != wanted:
+            continue
+        remembered = {role: column for role, column in mapped.items() if column}
+        # "No such column" said by the user is remembered too; a column found empty (no starts) is not.
+        remembered.update({role: "" for role, column in (record.get("chosen") or {}).items() if column == ""})
+        return Remembered(remembered, tuple(record.get("exclude_activities") or ()), str(name),
+                          str(when)[:10] if when else "")
+    return None
 
 
 def _timestamp_like_columns(cur, columns: list[str]) -> set[str]:
@@ -548,9 +594,11 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | 
                 f"SELECT activity FROM {PARSED} WHERE activity IS NOT NULL GROUP BY activity "
                 "ORDER BY count(*) DESC, activity LIMIT 200").fetchall()]
         staged = prep.staged
+        memory = _remembered(cur, staged.columns)
         return Inspection(str(path), staged.kind, staged.encoding, staged.delimiter, staged.columns,
                           staged.n_rows, prep.preview, prep.mapping, prep.formats, prep.problems,
-                          int(n_valid), int(n_cases), activities + list(options.exclude_activities))
+                          int(n_valid), int(n_cases), activities + list(options.exclude_activities),
+                          memory.exclude_activities if memory else ())
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None,
@@ -616,6 +664,8 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     name = options.name or Path(str(path)).name
     mapping_record = {
         "columns": columns,
+        "chosen": {role: column for role, column in options.columns.items() if column is not None},
+        "source_columns": list(staged.columns),
         "formats": {role: f.label for role, f in formats.items()},
         "day_first": {role: f.day_first for role, f in formats.items() if f.day_first is not None},
         "encoding": staged.encoding, "delimiter": staged.delimiter, "kind": staged.kind,

@@ -51,6 +51,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Choose the column yourself (--{flag} COLUMN on the command line, or the mapping box on the Import page).",
         "zh": "请手动指定该列（命令行 --{flag} 列名，或在导入页面的映射框中选择）。",
     },
+    "problem.mapping_remembered": {
+        "en": "Columns mapped as in the earlier import of “{name}” ({date}), whose file had the same columns.",
+        "zh": "列映射沿用了此前导入的“{name}”（{date}），其文件的列与本文件相同。",
+    },
+    "fix.mapping_remembered": {
+        "en": "Check the mapping; to change it, pick another column in the mapping box or give --case, --activity, "
+              "--timestamp, … on the command line.",
+        "zh": "请核对列映射；如需修改，请在映射框中选择其他列，或在命令行使用 --case、--activity、--timestamp 等参数。",
+    },
     "problem.ambiguous_column": {
         "en": "Several columns could be the {role}: {columns}.",
         "zh": "有多个列都可能是“{role}”：{columns}。",

@@ -159,6 +159,12 @@ if path is not None:
         st.dataframe(pd.DataFrame(examples, columns=[tr("im.raw"), tr("im.parsed")]), hide_index=True,
                      key=f"im_examples_{role}")
 
+    recalled = [a for a in ins.remembered_exclusions if a in ins.activities]
+    if recalled and st.session_state.get("im_exclude_recalled") != str(path):
+        # The last import with these columns left out these activities (e.g. Disco's Start / End): again.
+        st.session_state["im_exclude_recalled"] = str(path)
+        st.session_state["im_exclude"] = recalled
+        st.rerun()
     st.multiselect(tr("im.exclude"), ins.activities, key="im_exclude")
 
     st.subheader(tr("im.report"))

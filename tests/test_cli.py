@@ -130,6 +130,21 @@ def test_ambiguous_mapping_stops_and_names_both_candidates(cli, write):
     assert ok(cli("logs", "--json")) == []
     ok(cli("import", path, "--activity", "Task"))
     assert stored(cli, "SELECT activity FROM events ORDER BY pos") == [("plan-v1",), ("sign",)]
+    # Next month's export has the same columns (in another order): the choice is remembered and said.
+    again = write("two-april.csv", "Task,Timestamp,Case ID,Activity\nplan-v2,2024-04-05 09:00,2,Plan\n"
+                                   "sign,2024-04-05 10:00,2,Approve\n")
+    result = ok(cli("import", again, "--json"))
+    assert stored(cli, f"SELECT activity FROM events WHERE log_id = {result['log_id']} ORDER BY pos") == [
+        ("plan-v2",), ("sign",)]
+    [note] = [p for p in result["problems"] if p["code"] == "mapping_remembered"]
+    assert note["severity"] == "info" and "“two.csv”" in note["message"]
+    # A flag still wins over the memory; another set of columns is not matched.
+    result = ok(cli("import", again, "--activity", "Activity", "--json"))
+    assert stored(cli, f"SELECT activity FROM events WHERE log_id = {result['log_id']} ORDER BY pos") == [
+        ("Plan",), ("Approve",)]
+    assert "mapping_remembered" not in [p["code"] for p in result["problems"]]
+    other = write("three.csv", "Case ID,Activity,Task,Timestamp,Note\n1,Plan,plan-v1,2024-03-05 09:00,x\n")
+    assert "Activity" in failed(cli("import", other))
 
 
 def test_format_option(cli, write):

@@ -200,6 +200,19 @@ def test_memory_problems_are_reported_plainly_and_change_nothing(cli, tmp_path):
     assert "导入所需内存超过了预算 1MB" in err
 
 
+def test_no_such_column_is_remembered_but_an_empty_one_is_not(db, write):
+    # The user said "no resource column"; the next file with the same columns is read the same way.
+    text = "case,activity,timestamp,start,resource\n1,A,2024-03-05 10:00,,Ann\n1,B,2024-03-05 11:00,,Bob\n"
+    importer.import_file(db, write("first.csv", text), importer.ImportOptions(columns={"resource": ""}))
+    second = importer.import_file(db, write("second.csv", text))
+    assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [second.log_id]).fetchone()[0] == 0
+    assert [p.params["name"] for p in second.problems if p.code == "mapping_remembered"] == ["first.csv"]
+    # The start column was empty then (no starts): with starts now, it is read as the start column.
+    filled = text.replace(",,Ann", ",2024-03-05 09:00,Ann")
+    third = importer.import_file(db, write("third.csv", filled))
+    assert third.has_start
+
+
 # ---------------------------------------------------------------------------------------------
 # Event order
 

@@ -42,7 +42,8 @@ def test_every_import_problem_says_what_is_wrong_and_how_to_fix_it():
     for code in sorted(codes):
         problem = importer.Problem(code, "error", 3, params={
             "column": "c", "role": "case", "budget": "1MB", "detail": "d", "row": 2, "format": "%Y",
-            "activities": "Start", "example": "5/3/2024", "columns": "a, b", "roles": "case"})
+            "activities": "Start", "example": "5/3/2024", "columns": "a, b", "roles": "case",
+            "name": "log.csv", "date": "2026-11-28"})
         for lang in ("en", "zh"):
             assert problem.message(lang) != f"problem.{code}", code
             assert problem.fix(lang) and not problem.fix(lang).startswith("fix."), code
