@@ -37,7 +37,7 @@ def cmd_import(args) -> int:
     options = importer.ImportOptions(
         name=args.name, columns=columns, timestamp_format=args.format, start_format=args.start_format,
         exclude_activities=tuple(args.exclude_activity or ()), drop_invalid=args.drop_invalid,
-        drop_duplicates=args.drop_duplicates,
+        drop_duplicates=args.drop_duplicates, remember="ambiguous",
     )
     with store.connect(args.db) as con:
         result = importer.import_file(con, args.file, options)

@@ -45,6 +45,10 @@ class ImportOptions:
     exclude_activities: tuple[str, ...] = ()
     drop_invalid: bool = False
     drop_duplicates: bool = False
+    # The mapping of the last import with the same columns fills the roles not set above: "off" (the
+    # default: the result depends only on the file and these options), "ambiguous" (only roles the
+    # proposal cannot decide: the CLI) or "all" (the Import page, whose boxes show it).
+    remember: str = "off"
 
 
 @dataclass
@@ -167,10 +171,12 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
     problems: list[Problem] = []
     # The user's choices, completed by the mapping of the last import with the same columns.
     choices = dict(options.columns)
-    memory = _remembered(cur, staged.columns)
+    memory = _remembered(cur, staged.columns) if options.remember in ("ambiguous", "all") else None
     recalled = False   # whether the memory changed the proposal
     if memory is not None:
         for role, column in memory.columns.items():
+            if options.remember == "ambiguous" and role not in plain[1]:
+                continue
             if choices.get(role) is None and (column == "" or column in staged.columns):
                 choices[role] = column
                 recalled |= plain[0].get(role) != (column or None) or role in plain[1]

@@ -106,6 +106,7 @@ def options_from_widgets(columns: list[str] | None) -> importer.ImportOptions:
         exclude_activities=tuple(st.session_state.get("im_exclude") or ()),
         drop_invalid=st.session_state.get("im_mode") == "drop",
         drop_duplicates=bool(st.session_state.get("im_dups")),
+        remember="all",   # the mapping boxes show what the last import with these columns used
     )
 
 
@@ -121,7 +122,7 @@ if path is not None:
     columns = st.session_state.get("im_columns")
     options = options_from_widgets(columns)
     scan_options = importer.ImportOptions(columns=options.columns, timestamp_format=options.timestamp_format,
-                                          exclude_activities=options.exclude_activities)
+                                          exclude_activities=options.exclude_activities, remember="all")
     ins, failure = inspect(str(path), path.stat().st_mtime, scan_options, common.data_version())
     if failure:
         st.error(tr("import.failed"))

@@ -204,13 +204,19 @@ def test_no_such_column_is_remembered_but_an_empty_one_is_not(db, write):
     # The user said "no resource column"; the next file with the same columns is read the same way.
     text = "case,activity,timestamp,start,resource\n1,A,2024-03-05 10:00,,Ann\n1,B,2024-03-05 11:00,,Bob\n"
     importer.import_file(db, write("first.csv", text), importer.ImportOptions(columns={"resource": ""}))
-    second = importer.import_file(db, write("second.csv", text))
+    remember = importer.ImportOptions(remember="all")
+    second = importer.import_file(db, write("second.csv", text), remember)
     assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [second.log_id]).fetchone()[0] == 0
     assert [p.params["name"] for p in second.problems if p.code == "mapping_remembered"] == ["first.csv"]
     # The start column was empty then (no starts): with starts now, it is read as the start column.
     filled = text.replace(",,Ann", ",2024-03-05 09:00,Ann")
-    third = importer.import_file(db, write("third.csv", filled))
+    third = importer.import_file(db, write("third.csv", filled), remember)
     assert third.has_start
+    # By default an import depends on the file and its options only; "ambiguous" leaves decided roles alone.
+    for options in (importer.ImportOptions(), importer.ImportOptions(remember="ambiguous")):
+        plain = importer.import_file(db, write("fourth.csv", text), options)
+        assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [plain.log_id]).fetchone()[0] == 2
+        assert "mapping_remembered" not in [p.code for p in plain.problems]
 
 
 # ---------------------------------------------------------------------------------------------
