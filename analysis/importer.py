@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import mapping as mapping_mod
-from analysis import readers, timestamps
+from analysis import readers, sniff, timestamps
 from analysis.store import StoreError, quote_ident, transaction, unique_log_name
 from analysis.texts import t
 
@@ -289,9 +290,13 @@ def _build_parsed(cur, staged: readers.Staged, columns: dict[str, str | None],
 
     Returns the Staged that was read in the end (another one when the encoding had to be guessed again).
     """
-    _create_parsed(cur, staged, columns, formats)
-    staged.n_rows = cur.execute(f"SELECT count(*) FROM {PARSED_T}").fetchone()[0]
-    replacement = readers.finish(cur, staged)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Newlines are counted (to find rows DuckDB skipped) while DuckDB parses: 0.06 s less at 1M events.
+        counting = (pool.submit(sniff.count_lines, staged.path)
+                    if staged.kind == "csv" and staged.encoding in ("utf-8", "utf-8-sig") else None)
+        _create_parsed(cur, staged, columns, formats)
+        staged.n_rows = cur.execute(f"SELECT count(*) FROM {PARSED_T}").fetchone()[0]
+        replacement = readers.finish(cur, staged, counting.result() if counting else None)
     if replacement is not None:
         # Bytes far into the file were not UTF-8: read it again in the encoding found there.
         staged.cleanup()

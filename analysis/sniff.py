@@ -103,24 +103,32 @@ def read_around(path: str | os.PathLike, position: int, size: int = 1 << 16) -> 
         return fh.read(size)
 
 
-def scan_records(path: str | os.PathLike, expected_lines: int) -> tuple[list[int], int | None]:
-    """(empty rows, row of an unclosed quote) of a UTF-8 CSV: what DuckDB skips or swallows silently.
-
-    Row numbers count the header as 1. When the file has exactly `expected_lines` lines (header +
-    rows read + rows rejected), nothing was skipped, and counting newlines is all it costs.
-    Otherwise the records are walked, keeping newlines inside quoted fields within their record;
-    a quote still open at the end of the file swallowed every row after the one where it opened.
-    """
+def count_lines(path: str | os.PathLike) -> int:
+    """Lines of a (possibly gzipped) text file; a last line without a newline counts."""
     opener = gzip.open if is_gzip(path) else open
     lines, last = 0, b"\n"
     with opener(path, "rb") as fh:
         while chunk := fh.read(SAMPLE_BYTES * 8):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
-    if last not in (b"\n", b""):
-        lines += 1
+    return lines + (last not in (b"\n", b""))
+
+
+def scan_records(path: str | os.PathLike, expected_lines: int,
+                 lines: int | None = None) -> tuple[list[int], int | None]:
+    """(empty rows, row of an unclosed quote) of a UTF-8 CSV: what DuckDB skips or swallows silently.
+
+    Row numbers count the header as 1. When the file has exactly `expected_lines` lines (header +
+    rows read + rows rejected), nothing was skipped, and counting newlines (`lines`, when counted
+    already) is all it costs.
+    Otherwise the records are walked, keeping newlines inside quoted fields within their record;
+    a quote still open at the end of the file swallowed every row after the one where it opened.
+    """
+    if lines is None:
+        lines = count_lines(path)
     if lines == expected_lines:
         return [], None
+    opener = gzip.open if is_gzip(path) else open
     blanks: list[int] = []
     record, in_quotes, last_filled, opened_at = 1, False, 1, None
     with opener(path, "rb") as fh:

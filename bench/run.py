@@ -220,7 +220,20 @@ def main() -> None:
         code += " — **the code changed during the run: these figures mix versions, rerun**"
     text = report(results, runs, sys.argv[1:], code)
     print("\n" + text)
-    (BENCH / "RESULTS.md").write_text(text, encoding="utf-8")
+    (BENCH / "RESULTS.md").write_text(text + _other_sections(text), encoding="utf-8")
+
+
+def _other_sections(text: str) -> str:
+    """The sections of the current RESULTS.md this script does not write (app_bench's, redesign_bench's):
+    kept after its own, so rerunning this script alone does not drop them."""
+    path = BENCH / "RESULTS.md"
+    if not path.exists():
+        return ""
+    ours = {line for line in text.splitlines() if line.startswith("## ")}
+    sections = ("\n" + path.read_text(encoding="utf-8")).split("\n## ")[1:]
+    kept = ["## " + s.rstrip("\n") for s in sections
+            if "## " + s.splitlines()[0] not in ours and not s.startswith(("Targets", "100k:", "1m:", "5m:"))]
+    return "".join("\n" + k + "\n" for k in kept)
 
 
 if __name__ == "__main__":
