@@ -338,7 +338,8 @@ def cmd_report(args) -> int:
         log_id = store.resolve_log(con, args.log)
         flt, calendar = _filter(args, con, log_id), _calendar(args)
         chosen = report.finding_dicts(findings.get_finding(con, i) for i in args.finding or ())
-        files = report.build_report_files(con, log_id, args.lang, flt, scenario, chosen, calendar)
+        cohorts = _cohorts_file(args.compare, con, log_id, flt) if args.compare else None
+        files = report.build_report_files(con, log_id, args.lang, flt, scenario, chosen, calendar, cohorts)
     out = Path(args.out)
     out.write_text(files.html, encoding="utf-8")
     if args.excel:
@@ -351,6 +352,21 @@ def cmd_report(args) -> int:
         if args.excel:
             print(t("rp.cli_excel", args.lang, path=args.excel, sheets=len(files.sheets)))
     return 0
+
+
+def _cohorts_file(path_text: str, con, log_id: int, flt):
+    """Two groups from a JSON file ({"split": "attribute", "name": ..., "values_a": [...], "values_b": [...]},
+    {"split": "period", "date": ...} or {"split": "speed", "fast_pct": 50, "slow_pct": 90})."""
+    from analysis import compare
+    from analysis.errors import parse_json
+
+    params = _from_file(path_text, parse_json)
+    try:
+        if not isinstance(params, dict):
+            raise UserError("err.cohort_split", split=params, splits=", ".join(compare.SPLITS))
+        return compare.cohorts_from(con, log_id, flt or ALL, params)
+    except UserError as exc:
+        raise UserError("err.in_file", path=path_text, detail=exc) from None
 
 
 def _positive(text: str) -> int:
@@ -454,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", metavar="FILE", help="a redesign scenario as JSON: adds the as-is/to-be comparison")
     p.add_argument("--filter", metavar="FILE", help="a filter as JSON (format in README)")
     p.add_argument("--calendar", metavar="FILE", help="working-time calendar as JSON (format in README)")
+    p.add_argument("--compare", metavar="FILE", help="two groups to compare, as JSON (format in README)")
     p.add_argument("--finding", action="append", type=_positive, metavar="ID",
                    help="include a saved finding of the knowledge base (repeatable)")
     p.set_defaults(func=cmd_report)

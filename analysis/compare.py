@@ -233,6 +233,22 @@ def path_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) ->
     return table.loc[order].reset_index(drop=True)
 
 
+def format_kpi(kpi: str, value: float | None, lang: str = "en", delta: bool = False) -> str:
+    """A KPI value as a manager reads it: durations in minutes / hours / days, rework in %, a B − A value
+    signed (rework then in percentage points)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if delta and value > 0 else "−" if delta and value < 0 else ""
+    size = abs(value) if delta else value
+    if kpi in DURATION_KPIS:
+        return sign + duration_words(size, lang)
+    if kpi == "rework_share":
+        return t("cmp.points", lang, v=f"{sign}{size * 100:.1f}") if delta else f"{size * 100:.1f}%"
+    if kpi in ("cases", "variants"):
+        return f"{sign}{size:,.0f}"
+    return f"{sign}{size:.2f}"
+
+
 def findings(cohorts: Cohorts, kpis: pd.DataFrame, activities: pd.DataFrame, paths: pd.DataFrame,
              lang: str = "en") -> list[str]:
     """The comparison in a few sentences a manager reads first."""

@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from analysis import (
     bottlenecks,
+    compare,
     diagnosis,
     exports,
     handoffs,
@@ -38,7 +39,8 @@ from analysis.working_time import WorkCalendar
 DAY = 86400.0
 # The departments that serve customers, by name (the sample's regional branches); the pages use the same rule.
 FRONT_WORDS = ("分公司", "branch", "门店", "store", "区域")
-COLOURS = {"wait": "#d62728", "work": "#1f77b4", "line": "#333333", "as_is": "#7f7f7f", "to_be": "#2ca02c"}
+COLOURS = {"wait": "#d62728", "work": "#1f77b4", "line": "#333333", "as_is": "#7f7f7f", "to_be": "#2ca02c",
+           "a": "#1f77b4", "b": "#d62728"}
 FONT = ("-apple-system, 'Segoe UI', 'Helvetica Neue', Arial, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
         "'Source Han Sans SC', 'WenQuanYi Micro Hei', sans-serif")
 FINDING_FIELDS = ("symptom", "cause", "remedy", "impact")
@@ -68,6 +70,10 @@ class Facts:
     to_be: pd.DataFrame | None = None
     to_be_pm: process_map.ProcessMap | None = None
     fit: object | None = None  # conformance.Conformance, when that module is there
+    cohorts: object | None = None          # compare.Cohorts: two groups side by side
+    cmp_kpis: pd.DataFrame | None = None
+    cmp_steps: pd.DataFrame | None = None
+    cmp_paths: pd.DataFrame | None = None
 
 
 def front_line(departments: list[str]) -> list[str]:
@@ -87,7 +93,8 @@ def _conformance(con: duckdb.DuckDBPyConnection, log_id: int, scenario: redesign
 
 
 def gather(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None,
-           scenario: redesign.Scenario | None = None, calendar: WorkCalendar | None = None) -> Facts:
+           scenario: redesign.Scenario | None = None, calendar: WorkCalendar | None = None,
+           cohorts=None) -> Facts:
     """Compute every table and map of the report (StoreError when the log does not exist)."""
     info = next((i for i in store.list_logs(con) if i.log_id == log_id), None)
     if info is None:
@@ -118,6 +125,11 @@ def gather(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None =
         facts.comparison = redesign.compare(facts.as_is, facts.to_be)
         facts.to_be_pm = redesign.to_be_map(con, log_id, scenario, flt)
         facts.fit = _conformance(con, log_id, scenario, flt)
+    if cohorts is not None and k["cases"]:
+        facts.cohorts = cohorts
+        facts.cmp_kpis = compare.kpi_table(con, log_id, cohorts)
+        facts.cmp_steps = compare.activity_table(con, log_id, cohorts, calendar)
+        facts.cmp_paths = compare.path_table(con, log_id, cohorts)
     return facts
 
 
@@ -143,6 +155,10 @@ def _tables(facts: Facts, findings: list[dict] | None = None) -> dict[str, pd.Da
         sheets["Front line"] = facts.front_table
     if facts.comparison is not None:
         sheets["Redesign"] = facts.comparison
+    if facts.cohorts is not None:
+        sheets["Compare KPIs"] = facts.cmp_kpis
+        sheets["Compare steps"] = facts.cmp_steps
+        sheets["Compare paths"] = facts.cmp_paths
     if facts.fit is not None:
         sheets["Deviations"] = pd.DataFrame([vars(d) for d in facts.fit.deviations],
                                             columns=["activity", "department", "kind", "cases"])
@@ -381,6 +397,37 @@ def _kpi_value(kpi: str, value: float, lang: str) -> str:
     return f"{value:.2f}"
 
 
+def _compare_section(facts: Facts, lang: str, charts: _Charts) -> str:
+    """Two groups side by side: findings, KPIs with B − A, time per case by step, the paths that differ."""
+    cohorts, kpis, steps, paths = facts.cohorts, facts.cmp_kpis, facts.cmp_steps, facts.cmp_paths
+    out = [_findings_box(compare.findings(cohorts, kpis, steps, paths, lang))]
+    sizes = kpis.set_index("kpi").loc["cases"]
+    if not sizes["a"] or not sizes["b"]:
+        return "".join(out)
+    label_a, label_b = cohorts.label("a", lang), cohorts.label("b", lang)
+    rows = [[t(f"cmp.kpi_{r.kpi}", lang), compare.format_kpi(r.kpi, r.a, lang), compare.format_kpi(r.kpi, r.b, lang),
+             compare.format_kpi(r.kpi, r.delta, lang, delta=True)] for r in kpis.itertuples()]
+    out.append(_table([t("cmp.col_kpi", lang), t("cmp.col_a", lang, label=label_a), t("cmp.col_b", lang, label=label_b),
+                       t("cmp.col_delta", lang)], rows, numeric={1, 2, 3}, css="kpi-table"))
+    top = steps.reindex(steps["delta_per_case"].abs().sort_values(ascending=False).index).head(12)
+    fig = go.Figure()
+    for which, colour in (("a", COLOURS["a"]), ("b", COLOURS["b"])):
+        fig.add_bar(y=top["activity"], x=top[f"time_per_case_{which}"] / DAY, name=which.upper(), orientation="h",
+                    marker_color=colour)
+    fig.update_layout(barmode="group", title=t("cmp.steps_chart", lang), xaxis_title=t("cmp.days_per_case", lang),
+                      legend_orientation="h", legend_y=-0.15)
+    fig.update_yaxes(autorange="reversed")
+    out.append(charts.html(fig, 120 + 34 * len(top)))
+    out.append(f'<p class="note">{esc(t("cmp.steps_help", lang))}</p>')
+    shown = paths[paths["delta_share"].abs() >= 0.01].head(10)
+    rows = [[f"{r.source} → {r.target}", f"{r.share_a:.0%}", f"{r.share_b:.0%}",
+             f"{r.delta_share * 100:+.0f}".replace("-", "−")] for r in shown.itertuples()]
+    out.append(f"<h3>{esc(t('cmp.paths', lang))}</h3>")
+    out.append(_table([t("cmp.col_path", lang), t("cmp.col_share", lang, group="A"), t("cmp.col_share", lang, group="B"),
+                       t("cmp.col_delta_share", lang)], rows, numeric={1, 2, 3}))
+    return "".join(out)
+
+
 def _redesign_section(facts: Facts, lang: str, charts: _Charts) -> str:
     out = []
     ops = facts.scenario.operations
@@ -534,6 +581,8 @@ def build_from(facts: Facts, lang: str = "zh", flt: CaseFilter | None = None, fi
         if facts.scenario is not None:
             sections.append(("redesign", t("rp.redesign", lang, name=facts.scenario.name),
                              _redesign_section(facts, lang, charts)))
+        if facts.cohorts is not None:
+            sections.append(("compare", t("rp.compare", lang), _compare_section(facts, lang, charts)))
     else:
         sections.append(("empty", t("rp.map", lang), f'<p class="note">{esc(t("ov.empty", lang))}</p>'))
     if findings:
@@ -571,12 +620,12 @@ def build_from(facts: Facts, lang: str = "zh", flt: CaseFilter | None = None, fi
 
 def build_report(con: duckdb.DuckDBPyConnection, log_id: int, lang: str = "zh", flt: CaseFilter | None = None,
                  scenario: redesign.Scenario | None = None, findings: list[dict] | None = None,
-                 calendar: WorkCalendar | None = None) -> str:
+                 calendar: WorkCalendar | None = None, cohorts=None) -> str:
     """The report as one self-contained HTML document in `lang` ('zh' or 'en').
 
     `findings` are dicts with title, symptom, cause, remedy, impact and tags (all optional but the title).
     """
-    facts = gather(con, log_id, flt, scenario, calendar)
+    facts = gather(con, log_id, flt, scenario, calendar, cohorts)
     return build_from(facts, lang, flt, findings, calendar is not None)[0]
 
 
@@ -592,9 +641,11 @@ class ReportFiles:
 
 def build_report_files(con: duckdb.DuckDBPyConnection, log_id: int, lang: str = "zh", flt: CaseFilter | None = None,
                        scenario: redesign.Scenario | None = None, findings: list[dict] | None = None,
-                       calendar: WorkCalendar | None = None) -> ReportFiles:
-    """The HTML report and the Excel tables from one computation (what the page and the CLI hand out)."""
-    facts = gather(con, log_id, flt, scenario, calendar)
+                       calendar: WorkCalendar | None = None, cohorts=None) -> ReportFiles:
+    """The HTML report and the Excel tables from one computation (what the page and the CLI hand out).
+
+    `cohorts` (compare.Cohorts) adds the two groups side by side."""
+    facts = gather(con, log_id, flt, scenario, calendar, cohorts)
     page, count = build_from(facts, lang, flt, findings, calendar is not None)
     sheets = _tables(facts, findings)
     return ReportFiles(page, exports.to_excel(sheets), count, tuple(sheets))

@@ -5,6 +5,7 @@ Pages import this module, this module imports `analysis`; nothing in `analysis` 
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 
@@ -279,12 +280,13 @@ conformance_of_bpmn = cached(_conformance_of_bpmn)
 
 # The report (HTML + Excel), cached on everything it shows. Findings are passed by id and read inside, so
 # the cache key stays small and hashable.
-def _report_files(cur, log_id: int, lang: str, flt, scenario, finding_ids: tuple, calendar):
-    """report.build_report_files with the chosen saved findings."""
-    from analysis import report
+def _report_files(cur, log_id: int, lang: str, flt, scenario, finding_ids: tuple, calendar, cohorts_json: str = ""):
+    """report.build_report_files with the chosen saved findings and comparison (Cohorts.as_params as JSON)."""
+    from analysis import compare, report
 
     chosen = report.finding_dicts(findings.get_finding(cur, i) for i in finding_ids)
-    return report.build_report_files(cur, log_id, lang, flt, scenario, chosen, calendar)
+    cohorts = compare.cohorts_from(cur, log_id, flt, json.loads(cohorts_json)) if cohorts_json else None
+    return report.build_report_files(cur, log_id, lang, flt, scenario, chosen, calendar, cohorts)
 
 
 report_files = cached(_report_files)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import plotly.express as px
@@ -11,7 +12,7 @@ import streamlit as st
 from analysis import compare, exports
 from analysis.errors import UserError
 from pages import calendar_panel, common, finding_form
-from pages.common import format_duration, tr
+from pages.common import tr
 
 common.require_shell()
 log_id = common.active_log()
@@ -61,30 +62,20 @@ sizes = kpis.set_index("kpi").loc["cases"]
 if not sizes["a"] or not sizes["b"]:
     st.stop()
 
-label_a, label_b = cohorts.label("a", common.lang()), cohorts.label("b", common.lang())
+lang = common.lang()
+label_a, label_b = cohorts.label("a", lang), cohorts.label("b", lang)
+# The Report page offers this comparison for the report.
+st.session_state["cmp_last"] = (log_id, json.dumps(cohorts.as_params(), ensure_ascii=False))
 col_a, col_b = tr("cmp.col_a", label=label_a), tr("cmp.col_b", label=label_b)
-
-
-def shown(kpi: str, value: float | None, delta: bool = False) -> str:
-    """A KPI value as a manager reads it (durations in days or hours, shares in %)."""
-    if value is None or pd.isna(value):
-        return "–"
-    sign = "+" if delta and value > 0 else ""
-    if kpi in compare.DURATION_KPIS:
-        return sign + format_duration(value)
-    if kpi == "rework_share":
-        return tr("cmp.points", v=f"{sign}{value * 100:.1f}") if delta else f"{value * 100:.1f}%"
-    if kpi in ("cases", "variants"):
-        return f"{sign}{value:,.0f}"
-    return f"{sign}{value:.2f}"
 
 
 st.subheader(tr("cmp.kpis"))
 st.dataframe(pd.DataFrame({
     tr("cmp.col_kpi"): [tr(f"cmp.kpi_{k}") for k in kpis["kpi"]],
-    col_a: [shown(k, v) for k, v in zip(kpis["kpi"], kpis["a"], strict=True)],
-    col_b: [shown(k, v) for k, v in zip(kpis["kpi"], kpis["b"], strict=True)],
-    tr("cmp.col_delta"): [shown(k, v, delta=True) for k, v in zip(kpis["kpi"], kpis["delta"], strict=True)],
+    col_a: [compare.format_kpi(k, v, lang) for k, v in zip(kpis["kpi"], kpis["a"], strict=True)],
+    col_b: [compare.format_kpi(k, v, lang) for k, v in zip(kpis["kpi"], kpis["b"], strict=True)],
+    tr("cmp.col_delta"): [compare.format_kpi(k, v, lang, delta=True)
+                          for k, v in zip(kpis["kpi"], kpis["delta"], strict=True)],
 }), hide_index=True, key="cmp_kpis")
 
 st.subheader(tr("cmp.steps"))

@@ -3,8 +3,11 @@ its tables as Excel, built from the active log and filter."""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
+from analysis import compare
 from pages import calendar_panel, common
 from pages.common import tr
 
@@ -34,9 +37,16 @@ else:
     titles = dict(zip(saved["finding_id"], saved["title"], strict=True))
     finding_ids = tuple(int(i) for i in st.multiselect(
         tr("rp.pick_findings"), list(titles), format_func=lambda i: f"#{i} {titles[i]}", key="rp_findings"))
+last = st.session_state.get("cmp_last")
+cohorts_json = ""
+if last and last[0] == log_id:
+    if st.checkbox(tr("rp.compare_pick", subject=compare.subject(json.loads(last[1]))), key="rp_compare"):
+        cohorts_json = last[1]
+else:
+    st.caption(tr("rp.no_compare"))
 calendar = calendar_panel.controls(log_id, "rp_wt")
 
-wanted = (log_id, lang, flt, scenario, finding_ids, calendar)
+wanted = (log_id, lang, flt, scenario, finding_ids, calendar, cohorts_json)
 if st.button(tr("rp.build"), key="rp_build", type="primary"):
     st.session_state["rp_request"] = wanted
 request = st.session_state.get("rp_request")

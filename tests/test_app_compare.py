@@ -40,7 +40,7 @@ def test_attribute_split_on_the_sample(page, sample_db):
     assert "法务审核（+" in findings(page)  # the injected legal-review delay of innovation pilots
     kpis = table_with_column(page, "指标")
     assert kpis["指标"].tolist()[0] == "案例数"
-    assert kpis.iloc[0, 1:].tolist() == [f"{n_a:,}", f"{n_b:,}", f"{n_b - n_a:,}"]
+    assert kpis.iloc[0, 1:].tolist() == [f"{n_a:,}", f"{n_b:,}", f"−{n_a - n_b:,}"]   # fewer pilots than routine
     with store.connect(sample_db) as con:
         log_id = page.session_state["active_log"]
         steps = compare.activity_table(con, log_id, compare.by_attribute(ALL, TYPE_COLUMN, ["常规促销"], ["创新试点"]))

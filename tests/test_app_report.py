@@ -69,3 +69,17 @@ def test_chosen_findings_are_in_the_report(app_with_finding):
     assert not at.exception
     preview = at.get("iframe")[0].proto.srcdoc
     assert "诊断结论" in preview and "预算审批&lt;慢&gt;" in preview and "24 小时内审批" in preview
+
+
+def test_the_comparison_from_the_compare_page(page):
+    assert "如需在报告中加入两组对比，请先打开“分组对比”页。" in [c.value for c in page.caption]
+    page.switch_page("pages/compare.py").run()
+    page.switch_page("pages/report.py").run()
+    assert not page.exception
+    box = page.checkbox(key="rp_compare")
+    assert box.label == "加入“分组对比”页的对比（活动类型: 常规促销 | 新品上市）"
+    box.check().run()
+    page.button(key="rp_build").click().run()
+    assert not page.exception
+    preview = page.get("iframe")[0].proto.srcdoc
+    assert "两组对比" in preview and "A = 活动类型: 常规促销（" in preview

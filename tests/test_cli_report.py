@@ -48,3 +48,19 @@ def test_report_errors_are_plain(cli, tiny_log, tmp_path):
     code, _, err = cli("report", "1")  # --out is required
     assert code == 2 and "--out" in err
     assert not out.exists()
+
+
+def test_report_with_two_groups_compared(cli, tiny_log, tmp_path):
+    # TINY_LOG: cases 1, 2 (3 h, 30 min) started 03-05, cases 3, 4 (6 h, 20 min) later: medians 105 min, 3.2 h.
+    ok(cli("import", tiny_log))
+    groups, out = tmp_path / "groups.json", tmp_path / "report.html"
+    groups.write_text('{"split": "period", "date": "2024-03-06"}', encoding="utf-8")
+    data = ok(cli("report", "1", "--compare", groups, "--lang", "en", "--out", out, "--excel", tmp_path / "t.xlsx",
+                  "--json"))
+    said = Page(out.read_text(encoding="utf-8")).joined("#compare")
+    assert "A = started before 2024-03-06 (2 cases); B = started on 2024-03-06 or later (2 cases)." in said
+    assert "B takes 85 min longer at the median than A (3.2 h against 105 min)." in said
+    assert data["sheets"][-3:] == ["Compare KPIs", "Compare steps", "Compare paths"]
+    groups.write_text('{"split": "period", "date": "6 March"}', encoding="utf-8")
+    err = failed(cli("report", "1", "--compare", groups, "--out", out))
+    assert f"{groups}: '6 March' is not a date YYYY-MM-DD" in err

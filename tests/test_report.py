@@ -268,3 +268,35 @@ def test_empty_filter_result_still_makes_a_report(sample):
     con, log_id, _ = sample
     text = report.build_report(con, log_id, "zh", CaseFilter(activities_present=("没有这个活动",)))
     assert "没有符合筛选条件的案例。" in text and "<script>" not in text  # no chart, so no plotly.js either
+
+
+def test_comparison_section_only_when_asked(sample, en_report):
+    from analysis import compare
+    from analysis.filters import ALL
+
+    con, log_id, _ = sample
+    cohorts = compare.by_attribute(ALL, "活动类型", ["常规促销"], ["创新试点"])
+    files = report.build_report_files(con, log_id, "en", cohorts=cohorts)
+    page = Page(files.html)
+    assert 'id="compare"' in files.html and 'id="compare"' not in en_report
+    kpis = compare.kpi_table(con, log_id, cohorts)
+    steps = compare.activity_table(con, log_id, cohorts)
+    said = page.joined("#compare")
+    for sentence in compare.findings(cohorts, kpis, steps, compare.path_table(con, log_id, cohorts), "en"):
+        assert sentence.replace("**", "") in said
+    # The KPI table: the case counts of the sample generator's own frame, and B − A signed.
+    frame = sample_frame()
+    n_a, n_b = (frame[frame["活动类型"] == v]["案例编号"].nunique() for v in ("常规促销", "创新试点"))
+    assert f"Cases{n_a:,}{n_b:,}−{n_a - n_b:,}" in said
+    assert "Legal" not in said and "法务审核 (+" in said
+    assert files.charts == 4  # bottlenecks 2, hand-offs 1, comparison 1
+    book = openpyxl.load_workbook(io.BytesIO(files.excel))
+    assert {"Compare KPIs", "Compare steps", "Compare paths"} <= set(book.sheetnames)
+    assert [c.value for c in book["Compare steps"][1]][:2] == ["activity", "department"]
+    assert book["Compare steps"].max_row == len(steps) + 1
+
+
+def sample_frame():
+    from analysis import sample as generator
+
+    return generator.generate_sample(defaults.SAMPLE_CASES, defaults.SAMPLE_SEED, "zh")
