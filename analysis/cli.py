@@ -55,7 +55,7 @@ def cmd_import(args) -> int:
 
 def cmd_inspect(args) -> int:
     """Show what an import would do: mapping, formats, report — without writing."""
-    options = importer.ImportOptions(timestamp_format=args.format)
+    options = importer.ImportOptions(timestamp_format=args.format, remember="ambiguous")   # as `import` would
     with store.connect(args.db, read_only=True) as con:
         ins = importer.inspect_file(con, args.file, options)
     data = {
