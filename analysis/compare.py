@@ -85,7 +85,10 @@ def by_attribute(base: CaseFilter, name: str, values_a, values_b) -> Cohorts:
 def by_period(base: CaseFilter, date: str | dt.date) -> Cohorts:
     """A = cases started before `date` (an ISO date), B = cases started on it or later (inside `base`)."""
     try:
-        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date).strip())
+        if isinstance(date, dt.datetime):   # a timestamp splits at its day
+            day = date.date()
+        else:
+            day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date).strip())
     except ValueError:
         raise UserError("err.cohort_date", date=date) from None
     # A bare date as the upper bound includes its whole day: the day before `date` ends A.
@@ -118,11 +121,18 @@ def cohorts_from(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter, 
     """The cohorts Cohorts.as_params describes, inside `base` on this log's current data."""
     split = params.get("split")
     if split == "attribute":
-        return by_attribute(base, params.get("name") or "", params.get("values_a") or (), params.get("values_b") or ())
+        values = [params.get("values_a") or [], params.get("values_b") or []]
+        if not isinstance(params.get("name"), str) or not all(
+                isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v) for v in values):
+            raise UserError("err.cohort_values")
+        return by_attribute(base, params["name"], *values)
     if split == "period":
-        return by_period(base, params.get("date") or "")
+        return by_period(base, str(params.get("date") or ""))
     if split == "speed":
-        return by_speed(con, log_id, base, float(params.get("fast_pct", 50)), float(params.get("slow_pct", 90)))
+        pcts = [params.get("fast_pct", 50), params.get("slow_pct", 90)]
+        if not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in pcts):
+            raise UserError("err.cohort_pcts", fast=pcts[0], slow=pcts[1])
+        return by_speed(con, log_id, base, float(pcts[0]), float(pcts[1]))
     raise UserError("err.cohort_split", split=split, splits=", ".join(SPLITS))
 
 
@@ -166,11 +176,14 @@ def _cohort_kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> dic
 
 
 def kpi_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> pd.DataFrame:
-    """One row per KPI (KPIS): kpi, a, b, delta (b − a), ratio (b / a)."""
+    """One row per KPI (KPIS): kpi, a, b, delta (b − a), ratio (b / a). Without departments the hand-offs
+    are between people and departments_per_case becomes resources_per_case."""
     a, b = _cohort_kpis(con, log_id, cohorts.a), _cohort_kpis(con, log_id, cohorts.b)
     rows = []
     for kpi in KPIS:
         x, y = a.get(kpi), b.get(kpi)
+        if kpi == "departments_per_case" and a.get("handoff_unit") == "resource":
+            kpi = "resources_per_case"   # a log without departments: hand-offs between people (as Overview)
         x = None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
         y = None if y is None or (isinstance(y, float) and math.isnan(y)) else float(y)
         delta = y - x if x is not None and y is not None else None

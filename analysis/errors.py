@@ -18,9 +18,17 @@ class UserError(ValueError):
         self.key, self.values = text_key, values
         super().__init__(self.message("en"))
 
+    def __reduce__(self):
+        # Copies and pickles (Streamlit's cache) rebuild it from its key and values, not from its text.
+        return _rebuild, (self.key, self.values)
+
     def message(self, lang: str = "en") -> str:
         values = {k: v.message(lang) if isinstance(v, UserError) else v for k, v in self.values.items()}
         return t(self.key, lang, **values) if values else t(self.key, lang).format()
+
+
+def _rebuild(key: str, values: dict) -> UserError:
+    return UserError(key, **values)
 
 
 def error_text(exc: BaseException, lang: str = "en") -> str:

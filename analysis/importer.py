@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -175,12 +176,15 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
     memory = _remembered(cur, staged.columns) if options.remember in ("ambiguous", "all") else None
     recalled = False   # whether the memory changed the proposal
     if memory is not None:
+        taken = {c for c in options.columns.values() if c}
         for role, column in memory.columns.items():
             if options.remember == "ambiguous" and role not in plain[1]:
                 continue
-            if choices.get(role) is None and (column == "" or column in staged.columns):
+            # The user's own choices win: a remembered column the user gave to another role is not used.
+            if choices.get(role) is None and (column == "" or (column in staged.columns and column not in taken)):
                 choices[role] = column
                 recalled |= plain[0].get(role) != (column or None) or role in plain[1]
+    proposed.chosen = {role: column for role, column in choices.items() if column is not None}
     for role, column in choices.items():
         if column is None:
             continue
@@ -547,12 +551,26 @@ def _prepare_staged(cur, staged: readers.Staged, options: ImportOptions, report:
 
 
 def _default_budget(path) -> str:
-    """Twice the file's size, at least MIN_IMPORT_MEMORY_MB (as DuckDB reads a memory size)."""
+    """Twice the data's size, at least MIN_IMPORT_MEMORY_MB and at most half the machine's memory (as DuckDB
+    reads a memory size). Compressed files (gzip, Parquet, XLSX) count five times their size on disk."""
     try:
-        size_mb = Path(path).stat().st_size / 1e6
+        path = Path(path)
+        size_mb = path.stat().st_size / 1e6
+        if sniff.is_gzip(path) or path.suffix.lower() in (".parquet", ".xlsx"):
+            size_mb *= 5
     except (OSError, TypeError, ValueError):
         size_mb = 0
-    return f"{max(MIN_IMPORT_MEMORY_MB, round(2 * size_mb))}MB"
+    try:
+        half_ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2e6
+    except (AttributeError, OSError, ValueError):
+        half_ram_mb = float("inf")
+    return f"{round(max(MIN_IMPORT_MEMORY_MB, min(2 * size_mb, half_ram_mb)))}MB"
+
+
+# Imports running in this process per database: the settings are the database's, not the cursor's, so the
+# first import sets them and the last one resets them (concurrent imports share the first one's budget).
+_IMPORTS_LOCK = threading.Lock()
+_imports_running: dict[str, int] = {}
 
 
 @contextmanager
@@ -560,34 +578,47 @@ def _import_cursor(con: duckdb.DuckDBPyConnection, path) -> Iterator[duckdb.Duck
     """A cursor for an import's work on large TEMP tables: bounded memory, no automatic checkpoints.
 
     Memory: DuckDB's default budget is 80% of RAM, and without pressure it kept freed buffers, so
-    a 1M-event import peaked anywhere between 470 and 610 MB. The budget here is twice the file's
-    size, at least 500 MB: the 1M-event CSV (133 MB) then stays near 470 MB at the same speed, and
-    what does not fit spills to disk instead of growing (a fixed 500 MB made the 5M-event import
-    9 s instead of 7 s). PROCDIAG_IMPORT_MEMORY sets the budget outright.
+    a 1M-event import peaked anywhere between 470 and 610 MB. The budget here is twice the data's
+    size, at least 500 MB (_default_budget): the 1M-event CSV (133 MB) then stays near 470 MB at the
+    same speed, and what does not fit spills to disk instead of growing (a fixed 500 MB made the
+    5M-event import 9 s instead of 7 s). PROCDIAG_IMPORT_MEMORY sets the budget outright.
     Checkpoints: with the default 16 MiB checkpoint_threshold, every commit after the import's
     million-row TEMP tables took 0.2 s (a 92k-row CREATE TEMP TABLE: 0.23 s, 0.002 s with the
     threshold raised), and an import commits about ten statements.
-    Both settings are global to the database and nothing else here sets them, so they are reset to
-    DuckDB's defaults when the cursor closes (current_setting shows them rounded, so setting the
-    shown value back would not restore them); the checkpoint skipped happens at the next commit
-    after that or when the store closes.
+    Both settings are global to the database (other sessions' queries run under them meanwhile) and
+    nothing else here sets them, so the last import to finish resets them to DuckDB's defaults
+    (current_setting shows them rounded, so setting the shown value back would not restore them);
+    the checkpoint skipped happens at the next commit after that or when the store closes.
     """
     budget = os.environ.get("PROCDIAG_IMPORT_MEMORY") or _default_budget(path)
     cur = con.cursor()
+    database = cur.execute("SELECT coalesce(path, database_name) FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchone()[0]
+    entered = False
     try:
-        try:
-            cur.execute("SET GLOBAL memory_limit = ?", [budget])
-        except duckdb.Error as exc:
-            raise ImportFailed([Problem("bad_memory_budget", "error", 0, params={
-                "budget": budget, "detail": str(exc).splitlines()[0]})]) from None
-        cur.execute("SET GLOBAL checkpoint_threshold = '64 GiB'")
+        with _IMPORTS_LOCK:
+            if not _imports_running.get(database):
+                try:
+                    cur.execute("SET GLOBAL memory_limit = ?", [budget])
+                except duckdb.Error as exc:
+                    raise ImportFailed([Problem("bad_memory_budget", "error", 0, params={
+                        "budget": budget, "detail": str(exc).splitlines()[0]})]) from None
+                cur.execute("SET GLOBAL checkpoint_threshold = '64 GiB'")
+            else:
+                budget = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            _imports_running[database] = _imports_running.get(database, 0) + 1
+            entered = True
         try:
             yield cur
         except duckdb.OutOfMemoryException:
             raise ImportFailed([Problem("out_of_memory", "error", 0, params={"budget": budget})]) from None
     finally:
-        cur.execute("RESET GLOBAL checkpoint_threshold")
-        cur.execute("RESET GLOBAL memory_limit")
+        with _IMPORTS_LOCK:
+            if entered:
+                _imports_running[database] -= 1
+            if not _imports_running.get(database):
+                cur.execute("RESET GLOBAL checkpoint_threshold")
+                cur.execute("RESET GLOBAL memory_limit")
         cur.close()
 
 
@@ -675,7 +706,8 @@ def _write(cur, path, prep: Prepared, options: ImportOptions, report: Progress) 
     name = options.name or Path(str(path)).name
     mapping_record = {
         "columns": columns,
-        "chosen": {role: column for role, column in options.columns.items() if column is not None},
+        # What was chosen, by the user or from memory ("" = no such column): the next import remembers it.
+        "chosen": dict(prep.mapping.chosen),
         "source_columns": list(staged.columns),
         "formats": {role: f.label for role, f in formats.items()},
         "day_first": {role: f.day_first for role, f in formats.items() if f.day_first is not None},

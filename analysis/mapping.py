@@ -78,6 +78,7 @@ class Mapping:
     confidence: dict[str, float] = field(default_factory=dict)
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    chosen: dict[str, str] = field(default_factory=dict)   # roles set by the user or remembered ("" = none)
 
     @property
     def missing(self) -> list[str]:

@@ -32,6 +32,10 @@ class WorkCalendar:
     departments: tuple[tuple[str, WorkCalendar], ...] = field(default_factory=tuple)
 
     def __post_init__(self):
+        if not isinstance(self.workdays, tuple) or not all(isinstance(d, int) for d in self.workdays):
+            raise UserError("err.workdays")
+        if not isinstance(self.holidays, tuple):
+            raise UserError("err.holidays")
         for value in (self.day_start, self.day_end):
             if not (isinstance(value, str) and _TIME_OF_DAY.fullmatch(value)):
                 raise UserError("err.time_of_day", value=value)

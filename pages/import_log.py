@@ -115,7 +115,7 @@ if path is not None:
     if st.session_state.get("im_file") != str(path):
         # A new file: forget the previous file's mapping choices.
         stale = [k for k in st.session_state if k.startswith(("im_map_", "im_touched_"))]
-        for key in stale + ["im_exclude", "im_format"]:
+        for key in stale + ["im_exclude", "im_format", "im_exclude_recalled"]:
             st.session_state.pop(key, None)
         st.session_state["im_file"] = str(path)
         st.session_state["im_name"] = path.name.split("_", 1)[1] if path.parent == UPLOAD_DIR else path.name

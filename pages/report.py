@@ -8,6 +8,7 @@ import json
 import streamlit as st
 
 from analysis import compare
+from analysis.errors import UserError
 from pages import calendar_panel, common
 from pages.common import tr
 
@@ -54,8 +55,12 @@ if request is None or request[0] != log_id:
     st.stop()
 if request != wanted:
     st.info(tr("rp.stale"))
-with st.spinner(tr("rp.building")):
-    files = common.report_files(*request)
+try:
+    with st.spinner(tr("rp.building")):
+        files = common.report_files(*request)
+except UserError as exc:   # e.g. the comparison cannot be made on the cases the filter keeps now
+    st.warning(common.err(exc))
+    st.stop()
 st.success(tr("rp.built", size=len(files.html.encode("utf-8")) / 1e6, charts=files.charts))
 down_html, down_xlsx = st.columns(2)
 down_html.download_button(tr("rp.download_html"), files.html, file_name="process_report.html", mime="text/html",

@@ -224,6 +224,13 @@ def test_import_page_remembers_excluded_activities(scratch_app, tmp_path):
     at.text_input(key="im_path").input(str(second)).run()
     assert not at.exception
     assert at.multiselect(key="im_exclude").value == ["Start", "End"]
+    # Another file in between (other columns, nothing to recall), then this one again: recalled again.
+    other = tmp_path / "other.csv"
+    other.write_text("case,activity,timestamp,resource\no1,A,2024-03-05 09:00,Ann\n", encoding="utf-8")
+    at.text_input(key="im_path").input(str(other)).run()
+    assert at.multiselect(key="im_exclude").value == []
+    at.text_input(key="im_path").input(str(second)).run()
+    assert at.multiselect(key="im_exclude").value == ["Start", "End"]
     at.button(key="im_go").click().run()
     assert not at.exception
     with store.connect() as con:

@@ -83,3 +83,18 @@ def test_the_comparison_from_the_compare_page(page):
     assert not page.exception
     preview = page.get("iframe")[0].proto.srcdoc
     assert "两组对比" in preview and "A = 活动类型: 常规促销（" in preview
+
+
+
+def test_a_comparison_the_filter_leaves_impossible_is_a_warning(page):
+    page.switch_page("pages/compare.py").run()
+    page.radio(key="cmp_split").set_value("speed").run()
+    page.switch_page("pages/report.py").run()
+    page.checkbox(key="rp_compare").check().run()
+    log_id = page.session_state["active_log"]
+    # A filter that keeps no case: the speed split cannot be made, the report says so instead of failing.
+    page.sidebar.multiselect(key=f"flt_present_{log_id}").set_value(["法务审核"]).run()
+    page.sidebar.multiselect(key=f"flt_absent_{log_id}").set_value(["法务审核"]).run()
+    page.button(key="rp_build").click().run()
+    assert not page.exception
+    assert page.warning[0].value == "案例的周期时间差异太小，无法分为快组和慢组。"

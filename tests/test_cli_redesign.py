@@ -42,3 +42,6 @@ def test_redesign_scenario_errors_are_plain(cli, tiny_log, tmp_path):
     calendar.write_text('{"day_start": "9 am"}', encoding="utf-8")
     err = failed(cli("bottlenecks", "1", "--calendar", calendar, "--lang", "zh"))
     assert f"{calendar}：'9 am' 不是 HH:MM 格式的时刻" in err
+    calendar.write_text('{"workdays": 5}', encoding="utf-8")   # not a list: a plain error, no traceback
+    err = failed(cli("bottlenecks", "1", "--calendar", calendar))
+    assert f"{calendar}: Working days are numbers 0 (Monday) to 6 (Sunday), at least one" in err

@@ -9,6 +9,7 @@ COHORT_LOG (hours; waiting = start − previous end, processing = end − start,
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -142,6 +143,30 @@ def test_findings_in_both_languages(log):
     parts = (compare.kpi_table(con, log_id, empty), compare.activity_table(con, log_id, empty),
              compare.path_table(con, log_id, empty))
     assert compare.findings(empty, *parts, "en") == ["Group “region: S” has no cases under the current filter."]
+
+
+def test_cohorts_from_saved_params_check_their_shape(log):
+    con, log_id = log
+    saved = compare.by_speed(con, log_id, ALL, 50, 90).as_params()
+    assert saved == {"split": "speed", "fast_pct": 50, "slow_pct": 90}
+    assert kept(con, log_id, compare.cohorts_from(con, log_id, ALL, saved).b) == {"3"}
+    for bad, message in (({"split": "speed", "fast_pct": None}, "fast percentile"),
+                         ({"split": "attribute", "name": "region", "values_a": "N", "values_b": ["S"]}, "each cohort"),
+                         ({"split": "weekday"}, "Unknown split 'weekday'")):
+        with pytest.raises(UserError, match=message):
+            compare.cohorts_from(con, log_id, ALL, bad)
+    # A timestamp splits at its day, like the date itself.
+    at_noon = compare.by_period(ALL, dt.datetime(2024, 3, 7, 12, 0))
+    assert (kept(con, log_id, at_noon.a), kept(con, log_id, at_noon.b)) == ({"1", "2", "3"}, {"4"})
+
+
+def test_without_departments_the_groups_count_people(db, write):
+    text = "case,activity,timestamp,resource\n1,A,2024-03-05 09:00,Ann\n1,B,2024-03-05 10:00,Bob\n" \
+           "2,A,2024-03-06 09:00,Ann\n2,B,2024-03-06 11:00,Ann\n"
+    log_id = importer.import_file(db, write("people.csv", text)).log_id
+    table = compare.kpi_table(db, log_id, compare.by_period(ALL, "2024-03-06")).set_index("kpi")
+    assert "departments_per_case" not in table.index
+    assert (table.loc["resources_per_case", "a"], table.loc["resources_per_case", "b"]) == (2.0, 1.0)
 
 
 @pytest.mark.parametrize(("make", "message"), [

@@ -130,6 +130,9 @@ def test_locked_database_gives_a_plain_message(cli, tmp_path, tiny_log):
 # The import's memory budget (PROCDIAG_IMPORT_MEMORY) and settings
 
 
+TINY_TEXT = "case,activity,timestamp\n1,A,2024-03-05 09:00\n1,B,2024-03-05 10:00\n"
+
+
 def settings(con) -> tuple[str, str]:
     return con.execute("SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')").fetchone()
 
@@ -208,15 +211,52 @@ def test_no_such_column_is_remembered_but_an_empty_one_is_not(db, write):
     second = importer.import_file(db, write("second.csv", text), remember)
     assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [second.log_id]).fetchone()[0] == 0
     assert [p.params["name"] for p in second.problems if p.code == "mapping_remembered"] == ["first.csv"]
+    third = importer.import_file(db, write("third.csv", text), remember)   # and the time after
+    assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [third.log_id]).fetchone()[0] == 0
     # The start column was empty then (no starts): with starts now, it is read as the start column.
     filled = text.replace(",,Ann", ",2024-03-05 09:00,Ann")
-    third = importer.import_file(db, write("third.csv", filled), remember)
-    assert third.has_start
+    fourth = importer.import_file(db, write("fourth.csv", filled), remember)
+    assert fourth.has_start
     # By default an import depends on the file and its options only; "ambiguous" leaves decided roles alone.
     for options in (importer.ImportOptions(), importer.ImportOptions(remember="ambiguous")):
-        plain = importer.import_file(db, write("fourth.csv", text), options)
+        plain = importer.import_file(db, write("fifth.csv", text), options)
         assert db.execute("SELECT count(resource) FROM events WHERE log_id = ?", [plain.log_id]).fetchone()[0] == 2
         assert "mapping_remembered" not in [p.code for p in plain.problems]
+
+
+def test_the_users_choice_beats_a_remembered_column(db, write):
+    text = "case,activity,time_a,time_b\n1,A,2024-03-05 09:00,2024-03-05 10:00\n1,B,2024-03-05 11:00,2024-03-05 12:00\n"
+    importer.import_file(db, write("first.csv", text), importer.ImportOptions(columns={"timestamp": "time_b",
+                                                                                     "start": "time_a"}))
+    # Now time_a is the timestamp: the remembered start (time_a) must not claim it too.
+    again = importer.import_file(db, write("second.csv", text), importer.ImportOptions(
+        columns={"timestamp": "time_a"}, remember="all"))
+    assert db.execute("SELECT min(ts) FROM events WHERE log_id = ?", [again.log_id]).fetchone()[0] == dt.datetime(
+        2024, 3, 5, 9, 0)
+
+
+def test_concurrent_imports_keep_the_settings_until_the_last_one_ends(db, tiny_log, write, monkeypatch):
+    monkeypatch.setenv("PROCDIAG_IMPORT_MEMORY", "64MB")
+    before = settings(db)
+    with importer._import_cursor(db, tiny_log):      # an import in progress
+        during = settings(db)
+        importer.import_file(db, write("other.csv", TINY_TEXT))   # another one starts and ends meanwhile
+        assert settings(db) == during != before
+    assert settings(db) == before
+
+
+def test_the_budget_counts_compressed_files_larger_and_never_passes_half_the_memory(tmp_path):
+    import os
+
+    parquet = tmp_path / "big.parquet"
+    with parquet.open("wb") as f:
+        f.truncate(200_000_000)                      # sparse, 200 MB: counts as 1 GB of data
+    assert importer._default_budget(parquet) == "2000MB"
+    half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2e6
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as f:
+        f.truncate(int(half * 1e6))                  # as large as half the memory: twice that would be too much
+    assert importer._default_budget(huge) == f"{round(half)}MB"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,3 +48,15 @@ def test_every_import_problem_says_what_is_wrong_and_how_to_fix_it():
             assert problem.message(lang) != f"problem.{code}", code
             assert problem.fix(lang) and not problem.fix(lang).startswith("fix."), code
     assert t("problem.out_of_memory", "zh", budget="1MB") == "导入所需内存超过了预算 1MB。"
+
+
+def test_a_user_error_survives_copying_and_pickling():
+    import copy
+    import pickle
+
+    from analysis.errors import UserError
+
+    nested = UserError("err.in_file", path="s.json", detail=UserError("err.scenario_object"))
+    for again in (copy.copy(nested), pickle.loads(pickle.dumps(nested))):
+        assert str(again) == 's.json: A scenario is one JSON object {"name": ..., "operations": [...]}'
+        assert again.message("zh") == 's.json：方案应是一个 JSON 对象 {"name": ..., "operations": [...]}'

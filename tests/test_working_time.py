@@ -99,6 +99,10 @@ def test_bad_calendars_are_refused_with_the_reason():
     ('{"departments": {"Legal": {"day_end": "08:00"}}}',
      "department Legal: Office hours must run forwards within one day: 09:00–08:00"),
     ('{"workdays": [0, 1,', "not valid JSON (line 1, column 20"),
+    ('{"workdays": 5}', "Working days are numbers 0 (Monday) to 6 (Sunday)"),
+    ('{"holidays": "2024-10-01"}', '"holidays" is a list of dates YYYY-MM-DD'),
+    ('{"departments": {"Legal": {"workdays": 1}}}', "department Legal: Working days are numbers"),
+    ('{"day_start": 9}', "9 is not a time of day HH:MM"),
 ])
 def test_calendar_files_with_mistakes_say_which(text, message):
     with pytest.raises(ValueError) as caught:
