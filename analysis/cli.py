@@ -360,13 +360,7 @@ def _cohorts_file(path_text: str, con, log_id: int, flt):
     from analysis import compare
     from analysis.errors import parse_json
 
-    params = _from_file(path_text, parse_json)
-    try:
-        if not isinstance(params, dict):
-            raise UserError("err.cohort_split", split=params, splits=", ".join(compare.SPLITS))
-        return compare.cohorts_from(con, log_id, flt or ALL, params)
-    except UserError as exc:
-        raise UserError("err.in_file", path=path_text, detail=exc) from None
+    return _from_file(path_text, lambda text: compare.cohorts_from(con, log_id, flt or ALL, parse_json(text)))
 
 
 def _positive(text: str) -> int:

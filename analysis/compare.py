@@ -119,6 +119,8 @@ def by_speed(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter,
 
 def cohorts_from(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter, params: dict) -> Cohorts:
     """The cohorts Cohorts.as_params describes, inside `base` on this log's current data."""
+    if not isinstance(params, dict):
+        raise UserError("err.cohort_split", split=params, splits=", ".join(SPLITS))
     split = params.get("split")
     if split == "attribute":
         values = [params.get("values_a") or [], params.get("values_b") or []]
@@ -150,13 +152,22 @@ def figures(kpis: pd.DataFrame) -> dict:
     k = kpis.set_index("kpi")
 
     def value(kpi: str, col: str):
-        v = k.loc[kpi, col]
-        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        return _plain(k.loc[kpi, col])
     return {"cases_a": value("cases", "a"), "cases_b": value("cases", "b"),
             "median_cycle_a_seconds": value("median_cycle_seconds", "a"),
             "median_cycle_b_seconds": value("median_cycle_seconds", "b"),
             "median_cycle_delta_seconds": value("median_cycle_seconds", "delta"),
             "share_rework_a": value("rework_share", "a"), "share_rework_b": value("rework_share", "b")}
+
+
+def _plain(value) -> float | None:
+    """A float, or None for a missing or NaN value."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def biggest_differences(steps: pd.DataFrame, n: int = 12) -> pd.DataFrame:
+    """The n steps of activity_table whose time per case differs most between the groups, either way."""
+    return steps.reindex(steps["delta_per_case"].abs().sort_values(ascending=False).index).head(n)
 
 
 def _rework_share(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> float | None:
@@ -181,11 +192,9 @@ def kpi_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> 
     a, b = _cohort_kpis(con, log_id, cohorts.a), _cohort_kpis(con, log_id, cohorts.b)
     rows = []
     for kpi in KPIS:
-        x, y = a.get(kpi), b.get(kpi)
+        x, y = _plain(a.get(kpi)), _plain(b.get(kpi))
         if kpi == "departments_per_case" and a.get("handoff_unit") == "resource":
             kpi = "resources_per_case"   # a log without departments: hand-offs between people (as Overview)
-        x = None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-        y = None if y is None or (isinstance(y, float) and math.isnan(y)) else float(y)
         delta = y - x if x is not None and y is not None else None
         ratio = y / x if delta is not None and x else None
         rows.append({"kpi": kpi, "a": x, "b": y, "delta": delta, "ratio": ratio})

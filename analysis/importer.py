@@ -185,6 +185,7 @@ def _resolve_mapping(staged: readers.Staged, cur, options: ImportOptions) -> tup
                 choices[role] = column
                 recalled |= plain[0].get(role) != (column or None) or role in plain[1]
     proposed.chosen = {role: column for role, column in choices.items() if column is not None}
+    proposed.remembered_exclusions = memory.exclude_activities if memory is not None else ()
     for role, column in choices.items():
         if column is None:
             continue
@@ -636,11 +637,10 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | 
                 f"SELECT activity FROM {PARSED} WHERE activity IS NOT NULL GROUP BY activity "
                 "ORDER BY count(*) DESC, activity LIMIT 200").fetchall()]
         staged = prep.staged
-        memory = _remembered(cur, staged.columns)
         return Inspection(str(path), staged.kind, staged.encoding, staged.delimiter, staged.columns,
                           staged.n_rows, prep.preview, prep.mapping, prep.formats, prep.problems,
                           int(n_valid), int(n_cases), activities + list(options.exclude_activities),
-                          memory.exclude_activities if memory else ())
+                          prep.mapping.remembered_exclusions)
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path, options: ImportOptions | None = None,

@@ -79,6 +79,7 @@ class Mapping:
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
     chosen: dict[str, str] = field(default_factory=dict)   # roles set by the user or remembered ("" = none)
+    remembered_exclusions: tuple[str, ...] = ()   # activities the remembered import left out
 
     @property
     def missing(self) -> list[str]:

@@ -409,7 +409,7 @@ def _compare_section(facts: Facts, lang: str, charts: _Charts) -> str:
              compare.format_kpi(r.kpi, r.delta, lang, delta=True)] for r in kpis.itertuples()]
     out.append(_table([t("cmp.col_kpi", lang), t("cmp.col_a", lang, label=label_a), t("cmp.col_b", lang, label=label_b),
                        t("cmp.col_delta", lang)], rows, numeric={1, 2, 3}, css="kpi-table"))
-    top = steps.reindex(steps["delta_per_case"].abs().sort_values(ascending=False).index).head(12)
+    top = compare.biggest_differences(steps)
     fig = go.Figure()
     for which, colour in (("a", COLOURS["a"]), ("b", COLOURS["b"])):
         fig.add_bar(y=top["activity"], x=top[f"time_per_case_{which}"] / DAY, name=which.upper(), orientation="h",

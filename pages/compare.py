@@ -79,7 +79,7 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, key="cmp_kpis")
 
 st.subheader(tr("cmp.steps"))
-top = activities.reindex(activities["delta_per_case"].abs().sort_values(ascending=False).index).head(12)
+top = compare.biggest_differences(activities)
 bars = pd.concat([
     pd.DataFrame({"activity": top["activity"], "group": "A", "days": top["time_per_case_a"] / DAYS}),
     pd.DataFrame({"activity": top["activity"], "group": "B", "days": top["time_per_case_b"] / DAYS}),
