@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from analysis.errors import UserError, parse_json
+from analysis.sql import Query, query
 
 TIME_MODES = ("started", "completed", "intersecting", "contained")
 
@@ -166,11 +167,11 @@ class AllOf:
 AnyFilter = CaseFilter | AllOf
 
 
-def _upper_bound(value: str) -> tuple[str, str]:
+def _upper_bound(value: str, param: str = "?") -> tuple[str, str]:
     """SQL comparison and bound for an inclusive upper limit: a bare date includes its whole day."""
     if len(value.strip()) == 10:
-        return "<", "CAST(? AS DATE) + INTERVAL 1 DAY"
-    return "<=", "CAST(? AS TIMESTAMP)"
+        return "<", f"CAST({param} AS DATE) + INTERVAL 1 DAY"
+    return "<=", f"CAST({param} AS TIMESTAMP)"
 
 
 def _case_conditions(log_id: int, flt: CaseFilter) -> tuple[list[str], list]:
@@ -265,6 +266,119 @@ def kept_cases_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
         return "SELECT * FROM cases WHERE log_id = ?", [log_id]
     cases, params = case_ids_sql(log_id, flt)
     return f"SELECT * FROM cases WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
+
+
+def _in(name: str, values) -> tuple[str, dict]:
+    """`($name_0, $name_1, …)` and its parameters: a list as scalar parameters, portable to any SQL engine."""
+    names = [f"{name}_{i}" for i in range(len(values))]
+    return "(" + ", ".join(f"${n}" for n in names) + ")", dict(zip(names, values, strict=True))
+
+
+def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
+    """SQL conditions on `cases c` for every condition except top-k variants, and their named parameters.
+
+    `p` prefixes every parameter name, so several filters can sit in one query (a cohort inside the
+    global filter)."""
+    sql: list[str] = []
+    params: dict = {}
+    if flt.time_from or flt.time_to:
+        lo_col, hi_col = {"started": ("c.start_ts", "c.start_ts"), "completed": ("c.end_ts", "c.end_ts"),
+                          "intersecting": ("c.end_ts", "c.start_ts"),
+                          "contained": ("c.start_ts", "c.end_ts")}[flt.time_mode]
+        if flt.time_from:
+            sql.append(f"{lo_col} >= CAST(${p}from AS TIMESTAMP)")
+            params[f"{p}from"] = flt.time_from
+        if flt.time_to:
+            op, bound = _upper_bound(flt.time_to, f"${p}to")
+            sql.append(f"{hi_col} {op} {bound}")
+            params[f"{p}to"] = flt.time_to
+    for i, (name, values) in enumerate(flt.attributes):
+        listed, more = _in(f"{p}attr{i}", list(values))
+        sql.append(f"c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = $log_id "
+                   f"AND name = ${p}attr{i} AND value IN {listed})")
+        params.update({f"{p}attr{i}": name, **more})
+    if flt.variants:
+        sql.append(f"c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = $log_id "
+                   f"AND list_contains(${p}variants::VARCHAR[][], activities))")
+        params[f"{p}variants"] = [list(v) for v in flt.variants]
+    if flt.cycle_min_seconds is not None:
+        sql.append(f"c.cycle_seconds >= ${p}cmin")
+        params[f"{p}cmin"] = float(flt.cycle_min_seconds)
+    if flt.cycle_max_seconds is not None:
+        sql.append(f"c.cycle_seconds <= ${p}cmax")
+        params[f"{p}cmax"] = float(flt.cycle_max_seconds)
+    # Conditions on the events of a case: one semi-join each over the precomputed pos/next columns.
+    event_conditions = [
+        ("present", flt.activities_present, "IN", "activity IN {}"),
+        ("absent", flt.activities_absent, "NOT IN", "activity IN {}"),
+        ("depts", flt.departments, "IN", "department IN {}"),
+        ("starts", flt.start_activities, "IN", "pos = 1 AND activity IN {}"),
+        ("ends", flt.end_activities, "IN", "next_activity IS NULL AND activity IN {}"),
+    ]
+    for key, values, op, where in event_conditions:
+        if values:
+            listed, more = _in(f"{p}{key}", list(values))
+            sql.append(f"c.case_id {op} (SELECT case_id FROM events WHERE log_id = $log_id AND "
+                       f"{where.format(listed)})")
+            params.update(more)
+    if flt.directly_follows:
+        pairs = " OR ".join(f"(activity = ${p}df{i}_a AND next_activity = ${p}df{i}_b)"
+                            for i in range(len(flt.directly_follows)))
+        sql.append(f"c.case_id IN (SELECT case_id FROM events WHERE log_id = $log_id AND next_activity IS NOT NULL "
+                   f"AND ({pairs}))")
+        for i, (a, b) in enumerate(flt.directly_follows):
+            params.update({f"{p}df{i}_a": a, f"{p}df{i}_b": b})
+    if flt.eventually_follows:
+        # a ... b: the first a comes before the last b. One aggregate per pair, OR-ed.
+        having = " OR ".join(f"min(pos) FILTER (WHERE activity = ${p}ef{i}_a) < "
+                             f"max(pos) FILTER (WHERE activity = ${p}ef{i}_b)"
+                             for i in range(len(flt.eventually_follows)))
+        listed, more = _in(f"{p}ef", sorted({a for pair in flt.eventually_follows for a in pair}))
+        sql.append(f"c.case_id IN (SELECT case_id FROM events WHERE log_id = $log_id AND activity IN {listed} "
+                   f"GROUP BY case_id HAVING {having})")
+        params.update(more)
+        for i, (a, b) in enumerate(flt.eventually_follows):
+            params.update({f"{p}ef{i}_a": a, f"{p}ef{i}_b": b})
+    return sql, params
+
+
+def case_ids(log_id: int, flt: AnyFilter | None, prefix: str = "f") -> Query:
+    """A query selecting the case_id of every kept case of the log (parameters named `$log_id`, `$<prefix>…`)."""
+    if isinstance(flt, AllOf):
+        parts = [case_ids(log_id, part, f"{prefix}{i}_") for i, part in enumerate(flt.parts) if not part.is_empty]
+        parts = parts or [case_ids(log_id, ALL, prefix)]
+        text = f"SELECT case_id FROM ({parts[0].text}) WHERE true" + "".join(
+            f" AND case_id IN ({q.text})" for q in parts[1:])
+        return query(text, *parts)
+    flt = flt or ALL
+    conditions, params = _conditions(flt, prefix)
+    where = "".join(f" AND {c}" for c in conditions)
+    text = f"SELECT c.case_id FROM cases c WHERE c.log_id = $log_id{where}"
+    if flt.variants_top is not None:
+        # Rank the variants of the cases the other conditions keep (ties: the lower variant id, i.e. the
+        # more frequent in the whole log); keep the cases of the top k.
+        text = (f"WITH kept AS (SELECT c.case_id, c.variant_id FROM cases c WHERE c.log_id = $log_id{where}), "
+                f"top AS (SELECT variant_id FROM kept GROUP BY variant_id ORDER BY count(*) DESC, variant_id "
+                f"LIMIT ${prefix}top) "
+                "SELECT case_id FROM kept WHERE variant_id IN (SELECT variant_id FROM top)")
+        params[f"{prefix}top"] = int(flt.variants_top)
+    return query(text, log_id=log_id, **params)
+
+
+def kept_events(log_id: int, flt: AnyFilter | None, prefix: str = "f") -> Query:
+    """A query selecting the events of the kept cases (all columns of `events`)."""
+    if flt is None or flt.is_empty:
+        return query("SELECT * FROM events WHERE log_id = $log_id", log_id=log_id)
+    ids = case_ids(log_id, flt, prefix)
+    return query(f"SELECT * FROM events WHERE log_id = $log_id AND case_id IN ({ids.text})", ids)
+
+
+def kept_cases(log_id: int, flt: AnyFilter | None, prefix: str = "f") -> Query:
+    """A query selecting the kept rows of `cases`."""
+    if flt is None or flt.is_empty:
+        return query("SELECT * FROM cases WHERE log_id = $log_id", log_id=log_id)
+    ids = case_ids(log_id, flt, prefix)
+    return query(f"SELECT * FROM cases WHERE log_id = $log_id AND case_id IN ({ids.text})", ids)
 
 
 def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from analysis.errors import UserError, parse_json
+from analysis.sql import Query, query
 
 EPOCH = dt.date(1970, 1, 1)
 _TIME_OF_DAY = re.compile(r"([01]?\d|2[0-4]):[0-5]\d")
@@ -141,6 +142,12 @@ def calendar_rows(calendar: WorkCalendar, first: dt.date, last: dt.date) -> list
 
 
 CALENDARS_CTE = """cal AS (SELECT unnest(?::STRUCT(dept VARCHAR, c BIGINT[], base BIGINT, s BIGINT, l BIGINT)[], recursive := true))"""
+
+
+def calendars(calendar: WorkCalendar, first: dt.date, last: dt.date) -> Query:
+    """The CTE `cal`: one row per calendar (dept NULL = the default) with the columns `w_sql` reads."""
+    return query("cal AS (SELECT unnest($calendars::STRUCT(dept VARCHAR, c BIGINT[], base BIGINT, s BIGINT, "
+                 "l BIGINT)[], recursive := true))", calendars=calendar_param(calendar, first, last))
 
 
 def w_sql(ts: str, c: str = "c", base: str = "base", s: str = "s", length: str = "l") -> str:
