@@ -158,7 +158,7 @@ def department_colours(pm: ProcessMap) -> dict[str, str]:
     return {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(names)}
 
 
-def _dot_text(text: str) -> str:
+def dot_string(text: str) -> str:
     """A DOT string literal: backslashes and quotes escaped, line breaks as DOT's \\n."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + escaped + '"'
@@ -179,17 +179,17 @@ def to_dot(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values:
     lines = ["digraph process {", '  rankdir=TB; bgcolor="transparent";',
              '  node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11];',
              '  edge [fontname="sans-serif", fontsize=9, color="#555555"];',
-             f'  {_dot_text(START)} [shape=circle, label="", width=0.25, fillcolor="#2e7d32"];',
-             f'  {_dot_text(END)} [shape=doublecircle, label="", width=0.2, fillcolor="#c62828"];']
+             f'  {dot_string(START)} [shape=circle, label="", width=0.25, fillcolor="#2e7d32"];',
+             f'  {dot_string(END)} [shape=doublecircle, label="", width=0.2, fillcolor="#c62828"];']
     for activity in pm.activities:
         fill = colours.get(pm.departments.get(activity) or "", "#eeeeee")
-        lines.append(f"  {_dot_text(activity)} [label={_dot_text(node_labels.get(activity, activity))}, "
+        lines.append(f"  {dot_string(activity)} [label={dot_string(node_labels.get(activity, activity))}, "
                      f'fillcolor="{fill}"];')
     for e in pm.edges:
         key = (e.source, e.target)
         width = 0.6 + 5.4 * (edge_values.get(key, 0) / top)
         colour = ', color="#d62728", fontcolor="#d62728"' if key in highlight else ""
-        lines.append(f"  {_dot_text(e.source)} -> {_dot_text(e.target)} "
-                     f"[label={_dot_text(edge_labels.get(key, ''))}, penwidth={width:.2f}{colour}];")
+        lines.append(f"  {dot_string(e.source)} -> {dot_string(e.target)} "
+                     f"[label={dot_string(edge_labels.get(key, ''))}, penwidth={width:.2f}{colour}];")
     lines.append("}")
     return "\n".join(lines)

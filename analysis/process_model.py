@@ -19,6 +19,7 @@ import duckdb
 
 from analysis import metrics
 from analysis.filters import CaseFilter
+from analysis.process_map import dot_string
 
 # Sizes and spacing of the BPMN diagram interchange (DI) layout, in BPMN units (pixels in modellers).
 _SIZE = {"task": (100, 60), "xor": (50, 50), "and": (50, 50), "or": (50, 50), "start": (36, 36), "end": (36, 36)}
@@ -177,7 +178,7 @@ def to_dot(model: Model) -> str:
     lines = ["digraph bpmn {", '  rankdir=LR; bgcolor="transparent";',
              '  node [fontname="sans-serif", fontsize=11];', '  edge [color="#555555", arrowsize=0.7];']
     for n in model.nodes:
-        lines.append(f"  {n.id} [{_DOT_STYLE[n.kind]}{_dot_text(n.label) if n.kind == 'task' else ''}];")
+        lines.append(f"  {n.id} [{_DOT_STYLE[n.kind]}{dot_string(n.label) if n.kind == 'task' else ''}];")
     for source, target in model.flows:
         lines.append(f"  {source} -> {target};")
     lines.append("}")
@@ -192,11 +193,6 @@ _DOT_STYLE = {
     "start": 'shape=circle, style=filled, fillcolor="#c8e6c9", label="", width=0.3',
     "end": 'shape=circle, style=filled, fillcolor="#ffcdd2", label="", width=0.3, penwidth=3',
 }
-
-
-def _dot_text(text: str) -> str:
-    """A DOT string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _variant_counts(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None) -> dict[tuple[str, ...], int]:
