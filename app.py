@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis import defaults
 from analysis.filters import ALL
-from pages import common, filter_panel
-from pages.common import tr
+from analysis.store import StoreError, StoreLocked
+from pages import cache, filter_panel, state
+from pages.state import tr
 
 st.set_page_config(page_title="Process diagnosis 流程诊断", page_icon=":material/troubleshoot:", layout="wide")
 
@@ -18,7 +18,7 @@ def language_switch() -> None:
         st.session_state["lang"] = st.query_params["lang"]
     choice = st.sidebar.radio(
         "Language / 语言", options=["zh", "en"], format_func=lambda v: {"zh": "中文", "en": "English"}[v],
-        index=["zh", "en"].index(common.lang()), horizontal=True, key="lang_choice",
+        index=["zh", "en"].index(state.lang()), horizontal=True, key="lang_choice",
     )
     st.session_state["lang"] = choice
     st.query_params["lang"] = choice
@@ -26,7 +26,7 @@ def language_switch() -> None:
 
 def log_selector() -> int | None:
     """The active log: the sample by default, any imported log on demand."""
-    logs = common.logs(common.data_version(), str(common.store.db_path()))
+    logs = cache.logs()
     if not logs:
         st.sidebar.info(tr("side.no_logs"))
         st.session_state["active_log"] = None
@@ -38,8 +38,7 @@ def log_selector() -> int | None:
         st.session_state["log_choice"] = pending  # a log just imported becomes the active one
     wanted = st.session_state.get("active_log")
     if wanted not in ids:
-        with common._fresh() as cur:
-            sample = defaults.sample_log_id(cur)
+        sample = cache.sample_log_id()
         wanted = sample if sample in ids else ids[-1]
         st.session_state.pop("log_choice", None)
     if st.session_state.get("log_choice") not in ids:
@@ -54,15 +53,15 @@ def log_selector() -> int | None:
 st.session_state["shell"] = True  # pages check it: they always run inside this frame
 language_switch()
 try:
-    common.cursor().close()
-except common.store.StoreLocked as exc:
+    cache.open_store()
+except StoreLocked as exc:
     # Another process (a CLI import, a second server) holds the database: say so, no traceback.
     st.error(tr("err.locked", path=exc.path, holder=exc.holder))
     st.stop()
-except common.store.StoreError as exc:
+except StoreError as exc:
     st.error(tr("err.store", detail=exc))
     st.stop()
-if common.viewer_mode():
+if state.viewer_mode():
     st.sidebar.caption(tr("side.viewer"))
 active = log_selector()
 if active is not None:
@@ -87,7 +86,7 @@ pages = {tr("nav.diagnose"): [
     st.Page("pages/knowledge.py", title=tr("page.knowledge"), icon=":material/menu_book:", url_path="knowledge"),
     st.Page("pages/report.py", title=tr("page.report"), icon=":material/summarize:", url_path="report"),
 ]}
-if not common.viewer_mode():
+if not state.viewer_mode():
     pages = {tr("nav.data"): [st.Page("pages/import_log.py", title=tr("page.import"), icon=":material/upload_file:",
                                       url_path="import_log")], **pages}
 st.navigation(pages).run()

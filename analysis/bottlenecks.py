@@ -10,100 +10,92 @@ Impact = total waiting an activity (or edge) holds over the kept cases, counting
 (an overlap is parallel work, not waiting), and its share of all waiting and of the total cycle time.
 Medians and p90s are over the raw values.
 
+What lives where: the waits themselves come from `pairs.steps` (the one home of event pairs), an
+activity's department from `departments` (the one tie rule); this module aggregates them. `diagnose`
+is the bundle the CLI, the Bottlenecks page and the report share (`Bottlenecks`, with `as_dict` =
+`bottlenecks --json`); the findings in words are `diagnosis.bottleneck_findings`.
+
 Every function takes an optional WorkCalendar: durations then count working seconds only, each event's
 in its department's calendar, cycle times in the default calendar.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
-from analysis.filters import CaseFilter, kept_cases_sql, kept_events_sql
-from analysis.working_time import CALENDARS_CTE, WorkCalendar, calendar_param, w_sql
+from analysis import pairs
+from analysis.departments import most_frequent_sql
+from analysis.filters import AnyFilter
+from analysis.records import plain
+from analysis.sql import in_list, query
+from analysis.working_time import WorkCalendar
+
+# Shares of all waiting and of the kept cases' total cycle time, over a relation `per` with total_wait_seconds.
+_SHARES = """total_wait_seconds / nullif(sum(total_wait_seconds) OVER (), 0) AS share_of_waiting,
+             total_wait_seconds / nullif((SELECT total FROM cycle), 0) AS share_of_cycle_time"""
 
 
-def _span(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[dt.date, dt.date]:
-    """The first and last day of the log (for the working-time lists)."""
-    first, last = con.execute("SELECT min(start_ts), max(end_ts) FROM cases WHERE log_id = ?", [log_id]).fetchone()
-    return first.date(), last.date()
+@dataclass(frozen=True)
+class Bottlenecks:
+    """The Bottlenecks diagnosis: activity_stats, edge_stats, and whether it is working time and the log has starts."""
+
+    activities: pd.DataFrame
+    edges: pd.DataFrame
+    working_time: bool
+    has_start: bool
+
+    def as_dict(self) -> dict:
+        """What `bottlenecks --json` prints: activities, edges (rows), time ('working' or 'calendar')."""
+        return plain({"activities": self.activities, "edges": self.edges,
+                      "time": "working" if self.working_time else "calendar"})
 
 
-def steps_sql(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None,
-              calendar: WorkCalendar | None, unit: str | None = None) -> tuple[str, list]:
-    """CTEs ending in `steps`: one row per kept event with its predecessor's activity, department and
-    resource (prev_*), wait_s, proc_s, trans_s, and `cycle` holding the total cycle time of the kept cases
-    (all in calendar or working seconds).
-
-    With `unit` ('department' or 'resource'), events without that value are left out first, so the
-    predecessor is the previous event that has one (X, blank, Y is one hand-off X→Y).
-    """
-    events, params = kept_events_sql(log_id, flt)
-    cases, case_params = kept_cases_sql(log_id, flt)
-    where = {None: "", "department": "WHERE department IS NOT NULL", "resource": "WHERE resource IS NOT NULL"}[unit]
-    base = f"""ev AS (SELECT case_id, activity, department, resource, pos, ts, start_ts,
-                          coalesce(start_ts, ts) AS begin_ts,
-                          lag(ts) OVER w AS prev_end, lag(activity) OVER w AS prev_activity,
-                          lag(department) OVER w AS prev_department, lag(resource) OVER w AS prev_resource
-                   FROM ({events}) {where} WINDOW w AS (PARTITION BY case_id ORDER BY pos))"""
-    if calendar is None:
-        def dur(a: str, b: str) -> str:
-            return f"(epoch_us({b}) - epoch_us({a})) / 1e6"
-        sql = f"""WITH {base},
-            steps AS (SELECT *, {dur('prev_end', 'begin_ts')} AS wait_s,
-                             CASE WHEN start_ts IS NULL THEN NULL ELSE {dur('start_ts', 'ts')} END AS proc_s,
-                             {dur('prev_end', 'ts')} AS trans_s FROM ev),
-            cycle AS (SELECT sum(cycle_seconds) AS total, count(*) AS n FROM ({cases}))"""
-        return sql, [*params, *case_params]
-    first, last = _span(con, log_id)
-    k = ("coalesce(k.c, g.c)", "coalesce(k.base, g.base)", "coalesce(k.s, g.s)", "coalesce(k.l, g.l)")
-    gk = ("g.c", "g.base", "g.s", "g.l")
-
-    def wdur(a: str, b: str, cols=k) -> str:
-        return f"({w_sql(b, *cols)} - {w_sql(a, *cols)})"
-    sql = f"""WITH {CALENDARS_CTE}, {base},
-        steps AS (SELECT ev.*, {wdur('prev_end', 'begin_ts')} AS wait_s,
-                         CASE WHEN start_ts IS NULL THEN NULL ELSE {wdur('start_ts', 'ts')} END AS proc_s,
-                         {wdur('prev_end', 'ts')} AS trans_s
-                  FROM ev CROSS JOIN (SELECT * FROM cal WHERE dept IS NULL) g LEFT JOIN cal k ON k.dept = ev.department),
-        cycle AS (SELECT sum({wdur('cs.start_ts', 'cs.end_ts', gk)}) AS total, count(*) AS n
-                  FROM ({cases}) cs CROSS JOIN (SELECT * FROM cal WHERE dept IS NULL) g)"""
-    return sql, [calendar_param(calendar, first, last), *params, *case_params]
+def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
+             calendar: WorkCalendar | None = None) -> Bottlenecks:
+    """The Bottlenecks diagnosis of a log's kept cases (in working time with a calendar)."""
+    has_start = query("SELECT has_start FROM logs WHERE log_id = $log_id", log_id=log_id).scalar(con)
+    return Bottlenecks(activities=activity_stats(con, log_id, flt, calendar),
+                       edges=edge_stats(con, log_id, flt, calendar),
+                       working_time=calendar is not None, has_start=bool(has_start))
 
 
-def activity_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None,
+def activity_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
                    calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """Per activity, most waiting first: activity, department (its most frequent), frequency, cases,
-    median/p90 processing and waiting seconds, total_wait_seconds, share_of_waiting, share_of_cycle_time."""
-    ctes, params = steps_sql(con, log_id, flt, calendar)
-    return con.execute(
-        f"""{ctes},
-        per AS (SELECT activity, mode(department) AS department, count(*) AS frequency,
-                       count(DISTINCT case_id) AS cases,
-                       quantile_cont(proc_s, 0.5) AS median_processing_seconds,
-                       quantile_cont(proc_s, 0.9) AS p90_processing_seconds,
-                       sum(proc_s) AS total_processing_seconds,
-                       quantile_cont(wait_s, 0.5) AS median_wait_seconds,
-                       quantile_cont(wait_s, 0.9) AS p90_wait_seconds,
-                       coalesce(sum(greatest(wait_s, 0)), 0) AS total_wait_seconds
-                FROM steps GROUP BY activity)
-        SELECT per.*, total_wait_seconds / nullif(sum(total_wait_seconds) OVER (), 0) AS share_of_waiting,
-               total_wait_seconds / nullif((SELECT total FROM cycle), 0) AS share_of_cycle_time
+    """Per activity, most waiting first: how long its events wait and work, and its share of the waiting.
+
+    Columns: activity, department (its most frequent, analysis.departments), frequency, cases, median/p90
+    processing and waiting seconds, total_processing_seconds, total_wait_seconds, share_of_waiting,
+    share_of_cycle_time."""
+    ctes = pairs.steps(con, log_id, flt, calendar)
+    return query(
+        f"""{ctes.text},
+        home AS ({most_frequent_sql('steps')}),
+        per AS (SELECT s.activity, h.department, count(*) AS frequency,
+                       count(DISTINCT s.case_id) AS cases,
+                       quantile_cont(s.proc_s, 0.5) AS median_processing_seconds,
+                       quantile_cont(s.proc_s, 0.9) AS p90_processing_seconds,
+                       sum(s.proc_s) AS total_processing_seconds,
+                       quantile_cont(s.wait_s, 0.5) AS median_wait_seconds,
+                       quantile_cont(s.wait_s, 0.9) AS p90_wait_seconds,
+                       coalesce(sum(greatest(s.wait_s, 0)), 0) AS total_wait_seconds
+                FROM steps s LEFT JOIN home h ON h.activity = s.activity GROUP BY s.activity, h.department)
+        SELECT per.*, {_SHARES}
         FROM per ORDER BY total_wait_seconds DESC, frequency DESC, activity""",
-        params,
-    ).df()
+        ctes).df(con)
 
 
-def edge_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None,
+def edge_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
                calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """Per directly-follows edge, most waiting first: source, target, frequency, cases, median/p90
-    transition seconds (timestamp(b) − timestamp(a)), median/p90 waiting seconds (start(b) − end(a)),
-    total_wait_seconds, share_of_waiting, share_of_cycle_time."""
-    ctes, params = steps_sql(con, log_id, flt, calendar)
-    return con.execute(
-        f"""{ctes},
+    """Per directly-follows edge, most waiting first: its transitions, the waits in it, its share of the waiting.
+
+    Columns: source, target, frequency, cases, median/p90 transition seconds (timestamp(b) − timestamp(a)),
+    median/p90 waiting seconds (start(b) − end(a)), total_wait_seconds, share_of_waiting, share_of_cycle_time."""
+    ctes = pairs.steps(con, log_id, flt, calendar)
+    return query(
+        f"""{ctes.text},
         per AS (SELECT prev_activity AS source, activity AS target, count(*) AS frequency,
                        count(DISTINCT case_id) AS cases,
                        quantile_cont(trans_s, 0.5) AS median_transition_seconds,
@@ -112,40 +104,38 @@ def edge_stats(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | No
                        quantile_cont(wait_s, 0.9) AS p90_wait_seconds,
                        sum(greatest(wait_s, 0)) AS total_wait_seconds
                 FROM steps WHERE prev_activity IS NOT NULL GROUP BY prev_activity, activity)
-        SELECT per.*, total_wait_seconds / nullif(sum(total_wait_seconds) OVER (), 0) AS share_of_waiting,
-               total_wait_seconds / nullif((SELECT total FROM cycle), 0) AS share_of_cycle_time
+        SELECT per.*, {_SHARES}
         FROM per ORDER BY total_wait_seconds DESC, frequency DESC, source, target""",
-        params,
-    ).df()
+        ctes).df(con)
 
 
 def monthly_wait(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[str],
-                 flt: CaseFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """Median wait before each of `activities` per calendar month of the event's start: month, activity,
-    median_wait_seconds, events."""
-    ctes, params = steps_sql(con, log_id, flt, calendar)
-    return con.execute(
-        f"""{ctes}
+                 flt: AnyFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
+    """Median wait before each of `activities` per month of the event's start: month, activity, median_wait_seconds, events."""
+    ctes = pairs.steps(con, log_id, flt, calendar)
+    listed, names = in_list("activity", list(activities))
+    chosen = f"activity IN {listed}" if activities else "false"   # `IN ()` is not SQL
+    return query(
+        f"""{ctes.text}
         SELECT date_trunc('month', begin_ts) AS month, activity, quantile_cont(wait_s, 0.5) AS median_wait_seconds,
                count(*) AS events
-        FROM steps WHERE list_contains(?, activity) AND wait_s IS NOT NULL
+        FROM steps WHERE {chosen} AND wait_s IS NOT NULL
         GROUP BY ALL ORDER BY month, activity""",
-        [*params, list(activities)],
-    ).df()
+        ctes, **names).df(con)
 
 
 def wait_by_attribute(con: duckdb.DuckDBPyConnection, log_id: int, attribute: str,
-                      flt: CaseFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """Median wait before each activity per value of a case attribute: value, activity,
-    median_wait_seconds, events (the heatmap 'campaign type × step')."""
-    ctes, params = steps_sql(con, log_id, flt, calendar)
-    return con.execute(
-        f"""{ctes}
+                      flt: AnyFilter | None = None, calendar: WorkCalendar | None = None) -> pd.DataFrame:
+    """Median wait before each activity per value of a case attribute (the heatmap 'campaign type × step').
+
+    Columns: value, activity, median_wait_seconds, events."""
+    ctes = pairs.steps(con, log_id, flt, calendar)
+    return query(
+        f"""{ctes.text}
         SELECT a.value, s.activity, quantile_cont(s.wait_s, 0.5) AS median_wait_seconds, count(*) AS events
-        FROM steps s JOIN case_attributes a ON a.log_id = ? AND a.name = ? AND a.case_id = s.case_id
+        FROM steps s JOIN case_attributes a ON a.log_id = $log_id AND a.name = $attribute AND a.case_id = s.case_id
         WHERE s.wait_s IS NOT NULL GROUP BY ALL ORDER BY a.value, s.activity""",
-        [*params, log_id, attribute],
-    ).df()
+        ctes, log_id=log_id, attribute=attribute).df(con)
 
 
 def pareto(stats: pd.DataFrame, share: float = 0.6) -> tuple[int, float]:

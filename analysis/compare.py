@@ -7,21 +7,26 @@ A cohort is the global filter AND a split condition (filters.AllOf):
   percentiles of the cases the global filter keeps.
 Every figure comes from the functions the other pages use (overview.kpis, bottlenecks.activity_stats,
 metrics.dfg) run on each cohort, so the definitions are DESIGN.md's. Deltas are B − A.
+
+What lives where: the splits (`by_attribute`, `by_period`, `by_speed`, `cohorts_from`) make `Cohorts`;
+`kpi_table`, `activity_table` and `path_table` are the three tables; `compare` bundles them into the
+`Comparison` the CLI, the Compare page and the report share (`findings` in words, `as_dict` =
+`compare --json`); `format_kpi` shows a KPI (built on analysis.formatting).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
-from analysis import bottlenecks, metrics, overview
-from analysis.diagnosis import duration_words
+from analysis import bottlenecks, metrics, overview, records
 from analysis.errors import UserError
-from analysis.filters import AllOf, CaseFilter, kept_cases_sql, kept_events_sql
+from analysis.filters import AllOf, CaseFilter, kept_cases, kept_events
+from analysis.formatting import MISSING, duration, is_missing, number, share, signed_duration
+from analysis.sql import query
 from analysis.texts import t
 from analysis.working_time import WorkCalendar
 
@@ -41,11 +46,13 @@ class Cohorts:
     params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
 
     def param(self, name: str):
+        """One of the split's choices (or the speed split's thresholds) by name."""
         return dict(self.params)[name]
 
     def as_params(self) -> dict:
-        """How to make these cohorts again (cohorts_from), JSON-ready: the split and its choices, not the
-        speed split's thresholds, which are percentiles of whatever data it is made on."""
+        """How to make these cohorts again (cohorts_from), JSON-ready: the split and its choices.
+
+        Not the speed split's thresholds, which are percentiles of whatever data it is made on."""
         keep = {"attribute": ("name", "values_a", "values_b"), "period": ("date",),
                 "speed": ("fast_pct", "slow_pct")}[self.split]
         return {"split": self.split, **{k: list(v) if isinstance(v, tuple) else v
@@ -65,9 +72,38 @@ class Cohorts:
             return t(key, lang, date=self.param("date"))
         if which == "a":   # the fastest fast_pct %, the slowest (100 − slow_pct) %
             return t("cmp.fast", lang, pct=self.param("fast_pct"),
-                     duration=duration_words(self.param("fast_max_seconds"), lang))
+                     duration=duration(self.param("fast_max_seconds"), lang))
         return t("cmp.slow", lang, pct=100 - self.param("slow_pct"),
-                 duration=duration_words(self.param("slow_min_seconds"), lang))
+                 duration=duration(self.param("slow_min_seconds"), lang))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two cohorts side by side: kpi_table, activity_table (steps) and path_table of the same cohorts."""
+
+    cohorts: Cohorts
+    kpis: pd.DataFrame
+    steps: pd.DataFrame
+    paths: pd.DataFrame
+
+    def findings(self, lang: str = "en") -> list[str]:
+        """The comparison in a few sentences a manager reads first."""
+        return findings(self.cohorts, self.kpis, self.steps, self.paths, lang)
+
+    def as_dict(self, lang: str = "en") -> dict:
+        """What `compare --json` prints: the cohorts' labels, KPIs (a, b, delta), steps, paths and findings."""
+        kpis = {r.kpi: {"a": records.number(r.a), "b": records.number(r.b), "delta": records.number(r.delta)}
+                for r in self.kpis.itertuples()}
+        return records.plain({"a": self.cohorts.label("a", lang), "b": self.cohorts.label("b", lang),
+                              "kpis": kpis, "steps": self.steps, "paths": self.paths,
+                              "findings": self.findings(lang)})
+
+
+def compare(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts,
+            calendar: WorkCalendar | None = None) -> Comparison:
+    """The two cohorts' KPIs, time per case by step (in working time with a calendar) and paths."""
+    return Comparison(cohorts, kpi_table(con, log_id, cohorts), activity_table(con, log_id, cohorts, calendar),
+                      path_table(con, log_id, cohorts))
 
 
 def by_attribute(base: CaseFilter, name: str, values_a, values_b) -> Cohorts:
@@ -105,10 +141,10 @@ def by_speed(con: duckdb.DuckDBPyConnection, log_id: int, base: CaseFilter,
     """
     if not 0 < fast_pct < slow_pct < 100:
         raise UserError("err.cohort_pcts", fast=fast_pct, slow=slow_pct)
-    cases, params = kept_cases_sql(log_id, base)
-    fast_max, slow_min = con.execute(
-        f"SELECT quantile_cont(cycle_seconds, ?), quantile_cont(cycle_seconds, ?) FROM ({cases})",
-        [fast_pct / 100, slow_pct / 100, *params]).fetchone()
+    cases = kept_cases(log_id, base)
+    fast_max, slow_min = query(
+        f"SELECT quantile_cont(cycle_seconds, $fast), quantile_cont(cycle_seconds, $slow) FROM ({cases.text})",
+        cases, fast=fast_pct / 100, slow=slow_pct / 100).one(con)
     if fast_max is None or fast_max >= slow_min:
         raise UserError("err.cohort_speed")
     return Cohorts(AllOf((base, CaseFilter(cycle_max_seconds=fast_max))),
@@ -152,17 +188,13 @@ def figures(kpis: pd.DataFrame) -> dict:
     k = kpis.set_index("kpi")
 
     def value(kpi: str, col: str):
-        return _plain(k.loc[kpi, col])
+        """One cell of the KPI table as a JSON number."""
+        return records.number(k.loc[kpi, col])
     return {"cases_a": value("cases", "a"), "cases_b": value("cases", "b"),
             "median_cycle_a_seconds": value("median_cycle_seconds", "a"),
             "median_cycle_b_seconds": value("median_cycle_seconds", "b"),
             "median_cycle_delta_seconds": value("median_cycle_seconds", "delta"),
             "share_rework_a": value("rework_share", "a"), "share_rework_b": value("rework_share", "b")}
-
-
-def _plain(value) -> float | None:
-    """A float, or None for a missing or NaN value."""
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def biggest_differences(steps: pd.DataFrame, n: int = 12) -> pd.DataFrame:
@@ -172,11 +204,11 @@ def biggest_differences(steps: pd.DataFrame, n: int = 12) -> pd.DataFrame:
 
 def _rework_share(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> float | None:
     """Share of cases in which some activity happens more than once."""
-    events, params = kept_events_sql(log_id, flt)
-    return con.execute(
+    events = kept_events(log_id, flt)
+    return query(
         f"""SELECT avg(CASE WHEN n > d THEN 1.0 ELSE 0.0 END)
-           FROM (SELECT case_id, count(*) AS n, count(DISTINCT activity) AS d FROM ({events}) GROUP BY case_id)""",
-        params).fetchone()[0]
+           FROM (SELECT case_id, count(*) AS n, count(DISTINCT activity) AS d FROM ({events.text}) GROUP BY case_id)""",
+        events).scalar(con)
 
 
 def _cohort_kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> dict:
@@ -187,12 +219,13 @@ def _cohort_kpis(con: duckdb.DuckDBPyConnection, log_id: int, flt: AllOf) -> dic
 
 
 def kpi_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> pd.DataFrame:
-    """One row per KPI (KPIS): kpi, a, b, delta (b − a), ratio (b / a). Without departments the hand-offs
-    are between people and departments_per_case becomes resources_per_case."""
+    """One row per KPI (KPIS): kpi, a, b, delta (b − a), ratio (b / a).
+
+    Without departments the hand-offs are between people and departments_per_case becomes resources_per_case."""
     a, b = _cohort_kpis(con, log_id, cohorts.a), _cohort_kpis(con, log_id, cohorts.b)
     rows = []
     for kpi in KPIS:
-        x, y = _plain(a.get(kpi)), _plain(b.get(kpi))
+        x, y = records.number(a.get(kpi)), records.number(b.get(kpi))
         if kpi == "departments_per_case" and a.get("handoff_unit") == "resource":
             kpi = "resources_per_case"   # a log without departments: hand-offs between people (as Overview)
         delta = y - x if x is not None and y is not None else None
@@ -236,8 +269,10 @@ def activity_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts
 
 
 def path_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) -> pd.DataFrame:
-    """Per directly-follows path a→b: share of each cohort's cases taking it, its median duration in
-    each, and the difference in share (b − a); the biggest differences first."""
+    """Per directly-follows path a→b, the biggest differences first: how often and how long each cohort takes it.
+
+    Columns: source, target, share_a / share_b (of the cohort's cases taking it), median_seconds_a / _b,
+    delta_share (b − a)."""
     frames = []
     for which, flt in (("a", cohorts.a), ("b", cohorts.b)):
         n = overview.case_count(con, log_id, flt)
@@ -256,19 +291,22 @@ def path_table(con: duckdb.DuckDBPyConnection, log_id: int, cohorts: Cohorts) ->
 
 
 def format_kpi(kpi: str, value: float | None, lang: str = "en", delta: bool = False) -> str:
-    """A KPI value as a manager reads it: durations in minutes / hours / days, rework in %, a B − A value
-    signed (rework then in percentage points)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    """A KPI value as a manager reads it (a B − A value signed, rework then in percentage points).
+
+    Durations in minutes / hours / days, rework in %, counts with thousands separators."""
+    if is_missing(value):
+        return MISSING
+    if kpi in DURATION_KPIS and not delta:
+        return duration(value, lang)
+    if kpi in DURATION_KPIS:
+        return ("+" if value > 0 else "") + signed_duration(value, lang)
     sign = "+" if delta and value > 0 else "−" if delta and value < 0 else ""
     size = abs(value) if delta else value
-    if kpi in DURATION_KPIS:
-        return sign + duration_words(size, lang)
     if kpi == "rework_share":
-        return t("cmp.points", lang, v=f"{sign}{size * 100:.1f}") if delta else f"{size * 100:.1f}%"
+        return t("cmp.points", lang, v=f"{sign}{size * 100:.1f}") if delta else share(size)
     if kpi in ("cases", "variants"):
-        return f"{sign}{size:,.0f}"
-    return f"{sign}{size:.2f}"
+        return sign + number(float(size), 0)
+    return f"{sign}{size:.2f}"   # ratios per case: two decimals, no thousands separator
 
 
 def findings(cohorts: Cohorts, kpis: pd.DataFrame, activities: pd.DataFrame, paths: pd.DataFrame,
@@ -283,8 +321,8 @@ def findings(cohorts: Cohorts, kpis: pd.DataFrame, activities: pd.DataFrame, pat
     med_a, med_b = k.loc["median_cycle_seconds", "a"], k.loc["median_cycle_seconds", "b"]
     if med_a is not None and med_b is not None:
         key = "cmp.f_longer" if med_b > med_a else "cmp.f_shorter" if med_b < med_a else "cmp.f_same"
-        said.append(t(key, lang, diff=duration_words(abs(med_b - med_a), lang),
-                      med_a=duration_words(med_a, lang), med_b=duration_words(med_b, lang)))
+        said.append(t(key, lang, diff=duration(abs(med_b - med_a), lang),
+                      med_a=duration(med_a, lang), med_b=duration(med_b, lang)))
     # The steps where the cohort with the longer mean cycle time spends more time per case (the time
     # per case summed over the steps is what they add to the mean).
     group, other, sign = ("B", "A", 1) if (k.loc["mean_cycle_seconds", "delta"] or 0) >= 0 else ("A", "B", -1)
@@ -292,7 +330,7 @@ def findings(cohorts: Cohorts, kpis: pd.DataFrame, activities: pd.DataFrame, pat
     extra = extra[extra["extra"] > 0].sort_values("extra", ascending=False).head(3)
     if not extra.empty:
         steps = t("cmp.list_sep", lang).join(
-            t("cmp.f_step", lang, activity=r.activity, extra=duration_words(r.extra, lang)) for r in extra.itertuples())
+            t("cmp.f_step", lang, activity=r.activity, extra=duration(r.extra, lang)) for r in extra.itertuples())
         said.append(t("cmp.f_where", lang, group=group, other=other, steps=steps))
     for r in paths[paths["delta_share"].abs() >= 0.1].head(2).itertuples():
         said.append(t("cmp.f_path", lang, source=r.source, target=r.target, share_a=r.share_a, share_b=r.share_b))

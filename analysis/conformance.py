@@ -12,6 +12,20 @@ a second per variant). They get a time budget; when it runs out before every che
 fitness and the fitting share come from token replay instead (`method` says which), and the deviations
 from the variants aligned in time (`deviations_cases_share` says how much they cover) -- except activities
 the model lacks, which are "extra" in every alignment and are counted over all checked cases.
+
+Fitness (`Conformance.fitness`) is the mean of the checked cases' own fitness, pm4py's
+`average_trace_fitness`. With alignments a case's fitness is 1 − deviations / (its events + the fewest steps
+through the model), and it fits when its alignment has no log or model move; with token replay it is pm4py's
+token fitness, and a case fits when it leaves no missing or remaining token (an event of an activity the
+model lacks counts as one of each: `with_dead_transitions`). (pm4py's alignment `log_fitness` also counts
+invisible steps at a tiny cost, so it stays just below 1 for cases that fit; the mean of the cases' fitness
+does not.) A deviation's department is its activity's department in the whole log
+(`departments.department_of`).
+
+What lives where: the records (`Deviation`, `Conformance`); the to-be model of a redesign scenario
+(`to_be_model`, `interleavings`); a loaded BPMN model (`bpmn_net`); the check itself (`conformance`, with
+`_align` and `_token_replay`); and what the CLI, the pages and the report call: `scenario_fit`, `bpmn_fit`
+and `fit_summary` (the JSON-ready form `python -m analysis redesign --json` prints).
 """
 
 from __future__ import annotations
@@ -28,8 +42,10 @@ from pathlib import Path
 import duckdb
 
 from analysis import metrics, process_model
+from analysis.departments import department_of
 from analysis.errors import UserError
 from analysis.filters import CaseFilter
+from analysis.records import plain
 from analysis.redesign import Scenario, to_be_variants
 
 ALIGNMENTS, TOKEN_REPLAY = "alignments", "token replay"
@@ -48,18 +64,10 @@ class Deviation:
 
 @dataclass(frozen=True)
 class Conformance:
-    """How the kept cases fit a Petri net, computed per variant and weighted by cases.
+    """How the kept cases fit a Petri net, per variant, weighted by cases (definitions: module docstring)."""
 
-    fitness and fitting_cases_share are over the checked cases (the most frequent `variants_checked`
-    variants, `cases_checked_share` of the kept cases). fitness is the mean of the cases' own fitness,
-    pm4py's `average_trace_fitness`. With alignments a case's fitness is 1 − deviations / (its events +
-    the fewest steps through the model), and it fits when its alignment has no log or model move; with
-    token replay it is pm4py's token fitness, and a case fits when it leaves no missing or remaining token
-    (an event of an activity the model lacks counts as one of each: `with_dead_transitions`).
-    (pm4py's alignment `log_fitness` also counts invisible steps at a tiny cost, so it stays just below 1
-    for cases that fit; the mean of the cases' fitness does not.)
-    """
-
+    # fitness and fitting_cases_share are over the checked cases: the most frequent `variants_checked`
+    # variants, `cases_checked_share` of the kept cases.
     method: str                    # "alignments" or "token replay"
     fitness: float
     fitting_cases_share: float
@@ -76,12 +84,10 @@ class Conformance:
 
 def to_be_model(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | None,
                 flt: CaseFilter | None = None) -> process_model.Model | None:
-    """The scenario's to-be flow: the inductive miner (noise 0) on the to-be variants (None: no case kept).
-
-    Removed activities are gone and merged ones carry their new name. A parallel block comes out as
-    concurrency because each variant is given to the miner in several orders of its branches
-    (`interleavings`), its cases split among them.
-    """
+    """The scenario's to-be flow: the inductive miner (noise 0) on the to-be variants (None: no case kept)."""
+    # Removed activities are gone and merged ones carry their new name. A parallel block comes out as
+    # concurrency because each variant is given to the miner in several orders of its branches
+    # (`interleavings`), its cases split among them.
     variants = to_be_variants(con, log_id, scenario, flt)
     counts: Counter[tuple[str, ...]] = Counter()
     for steps, n in variants:
@@ -96,14 +102,12 @@ def to_be_model(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario 
 
 
 def interleavings(steps: tuple[tuple[str, int | None, int | None], ...]) -> list[tuple[str, ...]]:
-    """Activity sequences showing the inductive miner that a to-be variant's parallel branches are concurrent.
-
-    A block is a run of consecutive steps with the same parallel block id; its branches keep their inner
-    order. The miner finds a parallel cut when, for any two activities of different branches, each
-    directly follows the other somewhere. So besides the variant as replayed, each block is written once
-    per (activity a of one branch, activity b of another) with a directly before b, the other blocks as
-    replayed: Σ |branch p|·|branch q| sequences per block, not every interleaving.
-    """
+    """Activity sequences showing the inductive miner that a to-be variant's parallel branches are concurrent."""
+    # A block is a run of consecutive steps with the same parallel block id; its branches keep their inner
+    # order. The miner finds a parallel cut when, for any two activities of different branches, each
+    # directly follows the other somewhere. So besides the variant as replayed, each block is written once
+    # per (activity a of one branch, activity b of another) with a directly before b, the other blocks as
+    # replayed: Σ |branch p|·|branch q| sequences per block, not every interleaving.
     runs: list[tuple[int | None, dict]] = []  # (block id, branch id -> its activities); a serial step alone
     for activity, block, branch in steps:
         if block is not None and runs and runs[-1][0] == block:
@@ -136,10 +140,7 @@ def interleavings(steps: tuple[tuple[str, int | None, int | None], ...]) -> list
 
 
 def bpmn_net(xml_text: str):
-    """A BPMN 2.0 model (the file's text) as a Petri net (net, initial marking, final marking).
-
-    Raises a UserError (a ValueError) saying why when the file is not a BPMN process one can replay cases on.
-    """
+    """A BPMN 2.0 model (the file's text) as a Petri net (net, initial, final marking); UserError: why not."""
     # The text is already decoded: drop a declaration naming the file's original encoding (e.g. GBK),
     # which would make pm4py decode the UTF-8 we write wrongly.
     xml_text = _DECLARATION.sub("", xml_text.lstrip("\ufeff"), count=1)
@@ -203,12 +204,9 @@ def _check_bpmn(xml_text: str) -> None:
 
 def conformance(con: duckdb.DuckDBPyConnection, log_id: int, net, flt: CaseFilter | None = None,
                 max_variants: int | None = 500, time_limit: float = 10.0) -> Conformance:
-    """How the kept cases fit `net`: a process_model.Model (e.g. from to_be_model) or a Petri net triple
-    (net, initial marking, final marking), e.g. from bpmn_net.
-
-    The `max_variants` most frequent variants are checked (None: all). Alignments get `time_limit`
-    seconds in all; if that is not enough, fitness falls back to token replay (see the module docstring).
-    """
+    """How the kept cases fit `net`: a process_model.Model (to_be_model) or a Petri net triple (bpmn_net)."""
+    # The `max_variants` most frequent variants are checked (None: all). Alignments get `time_limit`
+    # seconds in all; if that is not enough, fitness falls back to token replay (see the module docstring).
     if isinstance(net, process_model.Model):
         net = process_model.petri_net(net)
     petri, initial, final = net
@@ -239,7 +237,7 @@ def conformance(con: duckdb.DuckDBPyConnection, log_id: int, net, flt: CaseFilte
             found |= aligned[k]["deviations"]
         for key in found:
             counted[key] += w
-    departments = _departments(con, log_id)
+    departments = department_of(con, log_id)
     deviations = tuple(Deviation(a, departments.get(a), kind, n)
                        for (a, kind), n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0])))
     return Conformance(
@@ -249,13 +247,11 @@ def conformance(con: duckdb.DuckDBPyConnection, log_id: int, net, flt: CaseFilte
 
 
 def _align(sequences: list[tuple[str, ...]], net, initial, final, time_limit: float) -> list[dict]:
-    """Optimal alignments of the sequences, in order, until the time budget runs out (the ones done).
-
-    Dijkstra without heuristics but with little memory: on the miner's block-structured nets it is about
-    ten times faster here than pm4py's default (A* with the state equation) and finds alignments of the
-    same deviation cost. Unlike the default it does not put the trace's own worst cost (one log move per
-    event) into the parameters, so it is passed here: without it a case's fitness would come out wrong.
-    """
+    """Optimal alignments of the sequences, in order, until the time budget runs out (the ones done)."""
+    # Dijkstra without heuristics but with little memory: on the miner's block-structured nets it is about
+    # ten times faster here than pm4py's default (A* with the state equation) and finds alignments of the
+    # same deviation cost. Unlike the default it does not put the trace's own worst cost (one log move per
+    # event) into the parameters, so it is passed here: without it a case's fitness would come out wrong.
     process_model._pm4py()
     from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
     from pm4py.algo.conformance.alignments.petri_net.variants import dijkstra_less_memory
@@ -307,13 +303,11 @@ def _token_replay(sequences: list[tuple[str, ...]], weights: list[int], net, ini
 
 
 def with_dead_transitions(net, initial, final, activities: set[str]):
-    """A copy of the net where each of `activities` it lacks is a transition that can never fire by itself.
-
-    pm4py's token replay skips events whose activity has no transition, so a case full of activities the
-    model does not have would fit perfectly. Here such an event consumes from a place that never holds a
-    token (one missing token) and leaves one behind (one remaining token): it counts against the case, as
-    an extra activity does in an alignment.
-    """
+    """A copy of the net where each of `activities` it lacks is a transition that can never fire by itself."""
+    # pm4py's token replay skips events whose activity has no transition, so a case full of activities the
+    # model does not have would fit perfectly. Here such an event consumes from a place that never holds a
+    # token (one missing token) and leaves one behind (one remaining token): it counts against the case, as
+    # an extra activity does in an alignment.
     from copy import deepcopy
 
     from pm4py.objects.petri_net.obj import PetriNet
@@ -334,12 +328,27 @@ def with_dead_transitions(net, initial, final, activities: set[str]):
     return net, initial, final
 
 
-def _departments(con: duckdb.DuckDBPyConnection, log_id: int) -> dict[str, str]:
-    """Each activity's most frequent department in the log (ties: the first by name)."""
-    rows = con.execute(
-        """SELECT activity, department FROM (
-               SELECT activity, department, count(*) AS n FROM events
-               WHERE log_id = ? AND department IS NOT NULL GROUP BY ALL)
-           QUALIFY row_number() OVER (PARTITION BY activity ORDER BY n DESC, department) = 1""",
-        [log_id]).fetchall()
-    return dict(rows)
+
+# --- what the CLI, the pages and the report call ----------------------------------------------------------
+
+
+def scenario_fit(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario,
+                 flt: CaseFilter | None = None) -> Conformance | None:
+    """How the kept cases fit the scenario's to-be flow (None when no case is kept)."""
+    model = to_be_model(con, log_id, scenario, flt)
+    return None if model is None else conformance(con, log_id, model, flt)
+
+
+def bpmn_fit(con: duckdb.DuckDBPyConnection, log_id: int, xml_text: str,
+             flt: CaseFilter | None = None) -> Conformance:
+    """How the kept cases fit a loaded BPMN model (UserError, a ValueError, saying why it is not usable)."""
+    return conformance(con, log_id, bpmn_net(xml_text), flt)
+
+
+def fit_summary(result: Conformance | None) -> dict:
+    """The JSON-ready summary the CLI prints: fitness, fitting and checked shares, method, deviations."""
+    if result is None:
+        return {"fitness": None, "fitting_cases_share": None, "cases_checked_share": None, "deviations": []}
+    return plain({"fitness": result.fitness, "fitting_cases_share": result.fitting_cases_share,
+                  "cases_checked_share": result.cases_checked_share, "method": result.method,
+                  "deviations": result.deviations})

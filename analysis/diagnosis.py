@@ -1,30 +1,20 @@
 """Findings in plain words, generated from the numbers of the Bottlenecks and Hand-offs pages, in either language.
 
-Each function takes the tables the pages already computed and returns short sentences, most important
-first; a sentence is only said when its numbers carry it (no "finding" about 2 % of the waiting).
+Each function takes the tables the pages already computed (the fields of bottlenecks.Bottlenecks and
+handoffs.Handoffs) and returns short sentences, most important first; a sentence is only said when its
+numbers carry it (no "finding" about 2 % of the waiting). Durations are worded by analysis.formatting.
 """
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from analysis.bottlenecks import pareto
+from analysis.formatting import MISSING, duration
 from analysis.texts import t
 
-DAY = 86400.0
-
-
-def duration_words(seconds: float | None, lang: str) -> str:
-    """A duration in the unit a manager reads: minutes, hours or days."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    if abs(seconds) < 7200:
-        return t("unit.minutes", lang, v=seconds / 60)
-    if abs(seconds) < 2 * DAY:
-        return t("unit.hours", lang, v=seconds / 3600)
-    return t("unit.days", lang, v=seconds / DAY)
+# Deprecated alias of formatting.duration, kept while other modules still import it; to be removed.
+duration_words = duration
 
 
 def bottleneck_findings(activities: pd.DataFrame, lang: str, has_start: bool, working: bool = False) -> list[str]:
@@ -35,17 +25,17 @@ def bottleneck_findings(activities: pd.DataFrame, lang: str, has_start: bool, wo
     for row in activities.head(3).itertuples():
         if (row.share_of_waiting or 0) < 0.1 and said:
             break
-        said.append(t("dx.holds_waiting", lang, activity=row.activity, department=row.department or "–",
-                      share=row.share_of_waiting, median=duration_words(row.median_wait_seconds, lang),
-                      p90=duration_words(row.p90_wait_seconds, lang)))
+        said.append(t("dx.holds_waiting", lang, activity=row.activity, department=row.department or MISSING,
+                      share=row.share_of_waiting, median=duration(row.median_wait_seconds, lang),
+                      p90=duration(row.p90_wait_seconds, lang)))
     n, share = pareto(activities)
     if n < len(activities):
         said.append(t("dx.pareto", lang, n=n, share=share, total=len(activities)))
     if has_start and activities["total_processing_seconds"].notna().any():
         slow = activities.sort_values("median_processing_seconds", ascending=False).iloc[0]
         said.append(t("dx.slowest_work", lang, activity=slow["activity"],
-                      median=duration_words(slow["median_processing_seconds"], lang),
-                      p90=duration_words(slow["p90_processing_seconds"], lang)))
+                      median=duration(slow["median_processing_seconds"], lang),
+                      p90=duration(slow["p90_processing_seconds"], lang)))
     elif not has_start:
         said.append(t("dx.no_start", lang))
     if working:
@@ -55,8 +45,7 @@ def bottleneck_findings(activities: pd.DataFrame, lang: str, has_start: bool, wo
 
 def handoff_findings(matrix: pd.DataFrame, pings: pd.DataFrame, cost: dict, front: pd.DataFrame | None,
                      wait_share: float | None, lang: str) -> list[str]:
-    """The slowest busy hand-off, the worst ping-pong, the cost of one more hand-off, and who the front
-    line waits on."""
+    """The slowest busy hand-off, the worst ping-pong, the cost of one more hand-off, whom the front line waits on."""
     said = []
     if matrix.empty:
         return [t("dx.no_handoffs", lang)]
@@ -65,20 +54,20 @@ def handoff_findings(matrix: pd.DataFrame, pings: pd.DataFrame, cost: dict, fron
         busy = matrix
     worst = busy.sort_values("total_wait_seconds", ascending=False).iloc[0]
     said.append(t("dx.slow_handoff", lang, a=worst["from"], b=worst["to"], count=int(worst["count"]),
-                  median=duration_words(worst["median_wait_seconds"], lang),
-                  p90=duration_words(worst["p90_wait_seconds"], lang)))
+                  median=duration(worst["median_wait_seconds"], lang),
+                  p90=duration(worst["p90_wait_seconds"], lang)))
     if wait_share:
         said.append(t("dx.handoff_share", lang, share=wait_share))
     if not pings.empty:
         top = pings.iloc[0]
         said.append(t("dx.pingpong", lang, a=top["pair_a"], b=top["pair_b"], cases=int(top["cases"]),
-                      extra=duration_words(top["extra_cycle_seconds"], lang)))
+                      extra=duration(top["extra_cycle_seconds"], lang)))
     slope = cost.get("seconds_per_handoff")
     if slope is not None and slope == slope and cost.get("low") == cost.get("low"):
-        said.append(t("dx.cost", lang, d=duration_words(slope, lang), low=duration_words(cost["low"], lang),
-                      high=duration_words(cost["high"], lang)))
+        said.append(t("dx.cost", lang, d=duration(slope, lang), low=duration(cost["low"], lang),
+                      high=duration(cost["high"], lang)))
     if front is not None and not front.empty:
         top = front.iloc[0]
         said.append(t("dx.front", lang, department=top["department"], share=top["share_of_front_line_wait"],
-                      median=duration_words(top["median_held_seconds"], lang)))
+                      median=duration(top["median_held_seconds"], lang)))
     return said

@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from analysis.errors import UserError, parse_json
-from analysis.sql import Query, query
+from analysis.sql import Query, in_list, query
 
 TIME_MODES = ("started", "completed", "intersecting", "contained")
 
@@ -268,12 +268,6 @@ def kept_cases_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
     return f"SELECT * FROM cases WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
 
 
-def _in(name: str, values) -> tuple[str, dict]:
-    """`($name_0, $name_1, …)` and its parameters: a list as scalar parameters, portable to any SQL engine."""
-    names = [f"{name}_{i}" for i in range(len(values))]
-    return "(" + ", ".join(f"${n}" for n in names) + ")", dict(zip(names, values, strict=True))
-
-
 def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
     """SQL conditions on `cases c` for every condition except top-k variants, and their named parameters.
 
@@ -293,7 +287,7 @@ def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
             sql.append(f"{hi_col} {op} {bound}")
             params[f"{p}to"] = flt.time_to
     for i, (name, values) in enumerate(flt.attributes):
-        listed, more = _in(f"{p}attr{i}", list(values))
+        listed, more = in_list(f"{p}attr{i}", list(values))
         sql.append(f"c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = $log_id "
                    f"AND name = ${p}attr{i} AND value IN {listed})")
         params.update({f"{p}attr{i}": name, **more})
@@ -317,7 +311,7 @@ def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
     ]
     for key, values, op, where in event_conditions:
         if values:
-            listed, more = _in(f"{p}{key}", list(values))
+            listed, more = in_list(f"{p}{key}", list(values))
             sql.append(f"c.case_id {op} (SELECT case_id FROM events WHERE log_id = $log_id AND "
                        f"{where.format(listed)})")
             params.update(more)
@@ -333,7 +327,7 @@ def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
         having = " OR ".join(f"min(pos) FILTER (WHERE activity = ${p}ef{i}_a) < "
                              f"max(pos) FILTER (WHERE activity = ${p}ef{i}_b)"
                              for i in range(len(flt.eventually_follows)))
-        listed, more = _in(f"{p}ef", sorted({a for pair in flt.eventually_follows for a in pair}))
+        listed, more = in_list(f"{p}ef", sorted({a for pair in flt.eventually_follows for a in pair}))
         sql.append(f"c.case_id IN (SELECT case_id FROM events WHERE log_id = $log_id AND activity IN {listed} "
                    f"GROUP BY case_id HAVING {having})")
         params.update(more)

@@ -5,7 +5,13 @@ depth-first search from START meets; put every node on a layer (longest path fro
 on the last); split every edge into a chain of dummy points, one per layer it crosses (the layers
 come in pairs so that each edge has a point of its own for its label); order each layer by
 barycentre sweeps to reduce crossings; place nodes near their neighbours without overlap; route
-every edge as a smooth curve through its points. `zoomable_html` wraps the SVG with pan and zoom.
+every edge as a smooth curve through its points.
+
+`layout` runs those phases in turn (`_ranked`: cycles and layers; `_node_boxes` and `_edge_chains`: the
+vertices; `_order`: the order within layers; `_place_x`, `_place_y`: coordinates; `_route`: the curves);
+`to_svg` draws a layout; `frequency_svg`, `shared_colours` and `new_edges` are the maps the report and the
+Redesign page show (one colour per department on both sides, the new edges in red); `zoomable_html` wraps
+the SVG with pan and zoom.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import unicodedata
 from bisect import bisect_right, insort
 from dataclasses import dataclass, field
 
-from analysis.process_map import END, START, ProcessMap, department_colours
+from analysis.process_map import END, PALETTE, START, ProcessMap, department_colours
 
 FONT = ("'Helvetica Neue', Arial, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
         "'Source Han Sans SC', 'WenQuanYi Zen Hei', 'WenQuanYi Micro Hei', sans-serif")
@@ -199,13 +205,63 @@ def _pack(order: list[int], desired: dict[int, float], weight: dict[int, float],
 
 def _cubic(p: tuple[float, float], c1: tuple[float, float], c2: tuple[float, float],
            q: tuple[float, float]) -> str:
+    """One cubic Bézier segment of SVG path data."""
     return f" C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {q[0]:.1f},{q[1]:.1f}"
 
 
-def layout(pm: ProcessMap, node_labels: dict[str, str] | None = None,
-           edge_labels: dict[tuple[str, str], str] | None = None) -> Layout:
-    """Place the nodes of `pm` on layers and route its edges (labels only reserve room here)."""
-    node_labels, edge_labels = node_labels or {}, edge_labels or {}
+@dataclass
+class _Ranked:
+    """The map as a layered graph: its cycles broken, every node on a layer.
+
+    Node names (START first, END last), edge weights, the self-loops, the other edges, which of those point
+    back up, the same edges turned downwards (`dag`), and each node's layer (`rank`).
+    """
+
+    names: list[str]
+    weight: dict[tuple[str, str], float]
+    loops: list[tuple[str, str]]
+    others: list[tuple[str, str]]
+    back: set[tuple[str, str]]
+    dag: list[tuple[str, str]]
+    rank: dict[str, int]
+
+
+@dataclass
+class _Vertices:
+    """Every vertex of the layout: the nodes first, then one dummy per edge and layer crossed.
+
+    Per vertex the room it takes left and right of its x, its height and its level (layers doubled: node
+    layer 2 × rank, label layers between); and how the vertices link up.
+    """
+
+    left: list[float] = field(default_factory=list)
+    right: list[float] = field(default_factory=list)
+    height: list[float] = field(default_factory=list)
+    level: list[int] = field(default_factory=list)
+    dummy: list[bool] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    chains: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # edge → its vertices, downwards
+    label_vertex: dict[tuple[str, str], int] = field(default_factory=dict)
+    up: list[list[int]] = field(default_factory=list)
+    down: list[list[int]] = field(default_factory=list)
+    strength: dict[tuple[int, int], float] = field(default_factory=dict)  # how hard a segment pulls its ends into line
+
+    def add(self, left: float, right: float, height: float, level: int, dummy: bool) -> int:
+        """Append a vertex; returns its number."""
+        self.left.append(left)
+        self.right.append(right)
+        self.height.append(height)
+        self.level.append(level)
+        self.dummy.append(dummy)
+        return len(self.level) - 1
+
+    def gap(self, a: int, b: int) -> float:
+        """The space between two neighbours on a layer (less next to an edge's point)."""
+        return DUMMY_GAP if self.dummy[a] or self.dummy[b] else NODE_GAP
+
+
+def _ranked(pm: ProcessMap) -> _Ranked:
+    """Break the cycles and put every node on a layer."""
     names = [START, *pm.activities]
     for e in pm.edges:
         for n in (e.source, e.target):
@@ -220,12 +276,14 @@ def layout(pm: ProcessMap, node_labels: dict[str, str] | None = None,
     back = {k for k in others if k[1] == START or k[0] == END}
     back |= _back_edges(names, [k for k in others if k not in back], weight)
     dag = [(b, a) if (a, b) in back else (a, b) for a, b in others]
-    rank = _layers(names, dag)
+    return _Ranked(names, weight, loops, others, back, dag, _layers(names, dag))
 
-    # Vertices: 0..n-1 the nodes, then one dummy per edge and layer crossed (layers doubled: 2 × rank).
+
+def _node_boxes(g: _Ranked, node_labels: dict[str, str], edge_labels: dict[tuple[str, str], str],
+                v: _Vertices) -> dict[str, Box]:
+    """A box per node, sized to its wrapped text (a self-loop's label reserves room on its right)."""
     boxes: dict[str, Box] = {}
-    left, right, height, level = [], [], [], []
-    for n in names:
+    for n in g.names:
         if n in (START, END):
             lines, w, h = [], CIRCLE, CIRCLE
         else:
@@ -233,127 +291,138 @@ def layout(pm: ProcessMap, node_labels: dict[str, str] | None = None,
             lines = [line for part in parts for line in _wrap(part, WRAP)]
             w = max(64.0, max(text_width(line) for line in lines) + 22)
             h = len(lines) * LINE + 12
-        boxes[n] = Box(n, 0.0, 0.0, w, h, lines, rank[n])
-        loop_room = LOOP + 6 + text_width(_clean(edge_labels.get((n, n), "")), LABEL_SIZE) if (n, n) in loops else 0
-        left.append(w / 2)
-        right.append(w / 2 + loop_room)
-        height.append(h)
-        level.append(2 * rank[n])
-    index = {n: i for i, n in enumerate(names)}
-    dummy = [False] * len(names)
-    chains: dict[tuple[str, str], list[int]] = {}  # edge → its vertices in the DAG's (downward) direction
-    label_vertex: dict[tuple[str, str], int] = {}
-    for key, (a, b) in zip(others, dag, strict=True):
-        chain = [index[a]]
+        boxes[n] = Box(n, 0.0, 0.0, w, h, lines, g.rank[n])
+        loop_room = LOOP + 6 + text_width(_clean(edge_labels.get((n, n), "")), LABEL_SIZE) if (n, n) in g.loops else 0
+        v.index[n] = v.add(w / 2, w / 2 + loop_room, h, 2 * g.rank[n], False)
+    return boxes
+
+
+def _edge_chains(g: _Ranked, edge_labels: dict[tuple[str, str], str], v: _Vertices) -> None:
+    """Split every edge into a chain of dummy points, one per layer it crosses; one of them carries its label."""
+    rank = g.rank
+    for key, (a, b) in zip(g.others, g.dag, strict=True):
+        chain = [v.index[a]]
         span = 2 * (rank[b] - rank[a])
         label_level = 2 * rank[a] + 1 + 2 * ((span // 2 - 1) // 2)
         for lv in range(2 * rank[a] + 1, 2 * rank[b]):
-            v = len(level)
-            level.append(lv)
-            dummy.append(True)
             if lv == label_level:
-                label_vertex[key] = v
                 lw = text_width(_clean(edge_labels.get(key, "")), LABEL_SIZE)
-                left.append(3.0)
-                right.append(lw + 8 if lw else 3.0)
-                height.append(LABEL_SIZE + 4 if lw else 0)
+                vertex = v.add(3.0, lw + 8 if lw else 3.0, LABEL_SIZE + 4 if lw else 0, lv, True)
+                v.label_vertex[key] = vertex
             else:
-                left.append(2.0)
-                right.append(2.0)
-                height.append(0)
-            chain.append(v)
-        chain.append(index[b])
-        chains[key] = chain
-    count = len(level)
-    up: list[list[int]] = [[] for _ in range(count)]
-    down: list[list[int]] = [[] for _ in range(count)]
-    strength: dict[tuple[int, int], float] = {}  # how hard a segment pulls its ends into line
-    for key, chain in chains.items():
+                vertex = v.add(2.0, 2.0, 0, lv, True)
+            chain.append(vertex)
+        chain.append(v.index[b])
+        v.chains[key] = chain
+    count = len(v.level)
+    v.up, v.down = [[] for _ in range(count)], [[] for _ in range(count)]
+    for key, chain in v.chains.items():
         for a, b in zip(chain, chain[1:], strict=False):
-            down[a].append(b)
-            up[b].append(a)
-            strength[a, b] = strength.get((a, b), 0) + math.sqrt(max(weight.get(key, 1), 1))
+            v.down[a].append(b)
+            v.up[b].append(a)
+            v.strength[a, b] = v.strength.get((a, b), 0) + math.sqrt(max(g.weight.get(key, 1), 1))
 
-    # Order within layers: start from a depth-first visit, then barycentre sweeps; keep the best order.
-    depth = max(level) + 1
+
+def _order(v: _Vertices) -> list[list[int]]:
+    """Order within layers: start from a depth-first visit, then barycentre sweeps; keep the best order."""
+    depth = max(v.level) + 1
     layers: list[list[int]] = [[] for _ in range(depth)]
     seen = set()
-    for root in range(count):
+    for root in range(len(v.level)):
         stack = [root]
         while stack:
-            v = stack.pop()
-            if v in seen:
+            u = stack.pop()
+            if u in seen:
                 continue
-            seen.add(v)
-            layers[level[v]].append(v)
-            stack.extend(reversed(down[v]))
+            seen.add(u)
+            layers[v.level[u]].append(u)
+            stack.extend(reversed(v.down[u]))
 
     def total_crossings(order: list[list[int]]) -> int:
-        pos = {v: i for layer in order for i, v in enumerate(layer)}
-        return sum(_crossings(pos, pos, [(a, b) for a in order[i] for b in down[a]]) for i in range(depth - 1))
+        """Crossings of the whole drawing in this order."""
+        pos = {u: i for layer in order for i, u in enumerate(layer)}
+        return sum(_crossings(pos, pos, [(a, b) for a in order[i] for b in v.down[a]]) for i in range(depth - 1))
 
     best, best_count = [list(x) for x in layers], total_crossings(layers)
     for sweep in range(12):
-        pos = {v: i for layer in layers for i, v in enumerate(layer)}
+        pos = {u: i for layer in layers for i, u in enumerate(layer)}
         going_down = sweep % 2 == 0
         for lv in (range(1, depth) if going_down else range(depth - 2, -1, -1)):
-            ref = up if going_down else down
+            ref = v.up if going_down else v.down
             keyed = []
-            for v in layers[lv]:
-                nbrs = ref[v]
-                keyed.append((sum(pos[u] for u in nbrs) / len(nbrs) if nbrs else pos[v], pos[v], v))
-            layers[lv] = [v for _, _, v in sorted(keyed)]
-            for i, v in enumerate(layers[lv]):
-                pos[v] = i
+            for u in layers[lv]:
+                nbrs = ref[u]
+                keyed.append((sum(pos[w] for w in nbrs) / len(nbrs) if nbrs else pos[u], pos[u], u))
+            layers[lv] = [u for _, _, u in sorted(keyed)]
+            for i, u in enumerate(layers[lv]):
+                pos[u] = i
         crossings = total_crossings(layers)
         if crossings < best_count:
             best, best_count = [list(x) for x in layers], crossings
-    layers = best
+    return best
 
-    # x: pack each layer, then pull every vertex towards its neighbours (dummies pull harder: straight edges).
-    def gap(a: int, b: int) -> float:
-        return DUMMY_GAP if dummy[a] or dummy[b] else NODE_GAP
 
+def _place_x(layers: list[list[int]], v: _Vertices) -> dict[int, float]:
+    """x: pack each layer, then pull every vertex towards its neighbours (dummies pull harder: straight edges)."""
     x: dict[int, float] = {}
     for layer in layers:
         pos_x = 0.0
-        for i, v in enumerate(layer):
+        for i, u in enumerate(layer):
             if i:
-                pos_x += right[layer[i - 1]] + left[v] + gap(layer[i - 1], v)
-            x[v] = pos_x
+                pos_x += v.right[layer[i - 1]] + v.left[u] + v.gap(layer[i - 1], u)
+            x[u] = pos_x
         shift = pos_x / 2
-        for v in layer:
-            x[v] -= shift
+        for u in layer:
+            x[u] -= shift
+    depth = len(layers)
     for sweep in range(16):
         mode = ("down", "up")[sweep % 2] if sweep < 12 else "both"
         levels = range(depth) if mode != "up" else range(depth - 1, -1, -1)
         for lv in levels:
             desired, pull = {}, {}
-            for v in layers[lv]:
-                nbrs = up[v] if mode == "down" else down[v] if mode == "up" else up[v] + down[v]
+            for u in layers[lv]:
+                nbrs = v.up[u] if mode == "down" else v.down[u] if mode == "up" else v.up[u] + v.down[u]
                 if nbrs:
-                    pulls = [strength.get((u, v)) or strength[v, u] for u in nbrs]
-                    desired[v] = sum(x[u] * p for u, p in zip(nbrs, pulls, strict=True)) / sum(pulls)
-                    pull[v] = 4.0 if dummy[v] else 1.0
+                    pulls = [v.strength.get((w, u)) or v.strength[u, w] for w in nbrs]
+                    desired[u] = sum(x[w] * p for w, p in zip(nbrs, pulls, strict=True)) / sum(pulls)
+                    pull[u] = 4.0 if v.dummy[u] else 1.0
                 else:
-                    desired[v], pull[v] = x[v], 0.1
-            x.update(_pack(layers[lv], desired, pull, left, right, gap))
+                    desired[u], pull[u] = x[u], 0.1
+            x.update(_pack(layers[lv], desired, pull, v.left, v.right, v.gap))
+    return x
 
-    # y: each layer as tall as its tallest vertex; more room below it when edges leave it far sideways.
+
+def _place_y(layers: list[list[int]], v: _Vertices, x: dict[int, float]):
+    """y: each layer as tall as its tallest vertex; more room below it when edges leave it far sideways.
+
+    Returns every vertex's y, the top of every layer and every layer's height."""
     tops, y_pos = [], 0.0
-    layer_height = [max((height[v] for v in layer), default=0) for layer in layers]
+    layer_height = [max((v.height[u] for u in layer), default=0) for layer in layers]
     for lv, h in enumerate(layer_height):
         tops.append(y_pos)
-        sideways = max((abs(x[a] - x[b]) for a in layers[lv] for b in down[a]), default=0.0)
+        sideways = max((abs(x[a] - x[b]) for a in layers[lv] for b in v.down[a]), default=0.0)
         y_pos += h + min(MAX_GAP, max(LAYER_GAP, 0.2 * sideways))
-    y = {v: tops[level[v]] + layer_height[level[v]] / 2 for v in range(count)}
-    for n, box in boxes.items():
-        box.x, box.y = x[index[n]], y[index[n]]
+    y = {u: tops[v.level[u]] + layer_height[v.level[u]] / 2 for u in range(len(v.level))}
+    return y, tops, layer_height
 
-    routes = [_route_loop(boxes[a]) for a, _ in loops]
-    for key in others:
-        routes.append(_route(key, key in back, chains[key], boxes, x, y, tops, layer_height, level,
-                             label_vertex.get(key)))
+
+def layout(pm: ProcessMap, node_labels: dict[str, str] | None = None,
+           edge_labels: dict[tuple[str, str], str] | None = None) -> Layout:
+    """Place the nodes of `pm` on layers and route its edges (labels only reserve room here)."""
+    node_labels, edge_labels = node_labels or {}, edge_labels or {}
+    g = _ranked(pm)
+    v = _Vertices()
+    boxes = _node_boxes(g, node_labels, edge_labels, v)
+    _edge_chains(g, edge_labels, v)
+    layers = _order(v)
+    x = _place_x(layers, v)
+    y, tops, layer_height = _place_y(layers, v, x)
+    for n, box in boxes.items():
+        box.x, box.y = x[v.index[n]], y[v.index[n]]
+    routes = [_route_loop(boxes[a]) for a, _ in g.loops]
+    for key in g.others:
+        routes.append(_route(key, key in g.back, v.chains[key], boxes, x, y, tops, layer_height, v.level,
+                             v.label_vertex.get(key)))
     for r in routes:
         r.label_width = text_width(_clean(edge_labels.get((r.source, r.target), "")), LABEL_SIZE)
     _spread_ports(routes, boxes)
@@ -460,6 +529,7 @@ def _path(route: Route, arrow: float) -> None:
         n = len(pts)
 
         def tangent(i: int) -> tuple[float, float]:
+            """The curve's direction at point i."""
             if 0 < i < n - 1:
                 return (pts[i + 1][0] - pts[i - 1][0]) / 2, (pts[i + 1][1] - pts[i - 1][1]) / 2
             p, q = (pts[0], pts[1]) if i == 0 else (pts[-2], pts[-1])
@@ -547,6 +617,29 @@ def to_svg(pm: ProcessMap, edge_labels: dict[tuple[str, str], str], edge_values:
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def frequency_svg(pm: ProcessMap, colours: dict[str, str] | None = None,
+                  highlight: set[tuple[str, str]] = frozenset()) -> str:
+    """The map with frequency labels, edge width by frequency and each activity's event count in its box."""
+    values = {(e.source, e.target): e.frequency for e in pm.edges}
+    labels = {(e.source, e.target): f"{e.frequency:,}" for e in pm.edges}
+    nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
+    return to_svg(pm, labels, values, nodes, highlight, colours)
+
+
+def shared_colours(before: ProcessMap, after: ProcessMap) -> dict[str, str]:
+    """One colour per department for two maps side by side (a department only `after` has takes the next one)."""
+    shared = department_colours(before)
+    for name in sorted({d for d in after.departments.values() if d} - set(shared)):
+        shared[name] = PALETTE[len(shared) % len(PALETTE)]
+    return shared
+
+
+def new_edges(before: ProcessMap, after: ProcessMap) -> set[tuple[str, str]]:
+    """The edges of `after` that `before` does not have (drawn in red on the to-be map)."""
+    old = {(e.source, e.target) for e in before.edges}
+    return {(e.source, e.target) for e in after.edges if (e.source, e.target) not in old}
 
 
 _ZOOM_PAGE = """<!DOCTYPE html>

@@ -1,6 +1,8 @@
 """The process map: the directly-follows graph of kept activities, simplified by two sliders, as DOT.
 
-(`map_render` draws the same map as SVG, without Graphviz.)
+The graph itself is metrics.dfg (the one DFG); this module adds the START and END nodes, the activities'
+event counts and departments (analysis.departments), the sliders and the DOT text. (`map_render` draws the
+same map as SVG, without Graphviz.)
 
 The activity slider keeps the most frequent activities and recomputes the graph on the events of
 those activities only (as Disco does), so every kept activity still lies on a path from the start to
@@ -16,7 +18,10 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from analysis.filters import CaseFilter, kept_events_sql
+from analysis import metrics
+from analysis.departments import department_of
+from analysis.filters import AnyFilter, kept_events
+from analysis.sql import query
 
 START, END = "▶", "■"  # the artificial start and end nodes
 
@@ -43,12 +48,11 @@ class ProcessMap:
     edges: list[MapEdge] = field(default_factory=list)
 
 
-def activity_counts(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None) -> dict[str, int]:
+def activity_counts(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None) -> dict[str, int]:
     """Events per activity, most frequent first (ties by name, for a stable slider)."""
-    events, params = kept_events_sql(log_id, flt)
-    rows = con.execute(
-        f"SELECT activity, count(*) AS n FROM ({events}) GROUP BY activity ORDER BY n DESC, activity", params
-    ).fetchall()
+    events = kept_events(log_id, flt)
+    rows = query(f"SELECT activity, count(*) AS n FROM ({events.text}) GROUP BY activity ORDER BY n DESC, activity",
+                 events).rows(con)
     return {a: int(n) for a, n in rows}
 
 
@@ -59,40 +63,25 @@ def keep_activities(counts: dict[str, int], share: float) -> list[str]:
 
 
 def discover_map(con: duckdb.DuckDBPyConnection, log_id: int, activities: list[str],
-                 flt: CaseFilter | None = None) -> ProcessMap:
-    """The directly-follows graph of the events of `activities` only, with START/END edges.
+                 flt: AnyFilter | None = None) -> ProcessMap:
+    """The directly-follows graph of the events of `activities` only (metrics.dfg), with START/END edges.
 
     Events of other activities are left out before the edges are drawn, so A→(hidden X)→B becomes
-    A→B; with all activities this equals metrics.dfg plus the start and end edges.
+    A→B; with all activities the inner edges equal metrics.dfg's. Edges: most frequent first, then by name.
     """
-    events, params = kept_events_sql(log_id, flt)
-    rows = con.execute(
-        f"""WITH ev AS (SELECT case_id, activity, ts, pos, department FROM ({events})
-                        WHERE list_contains(?, activity)),
-           steps AS (SELECT case_id, activity, ts,
-                            lag(activity) OVER w AS prev, lag(ts) OVER w AS prev_ts,
-                            lead(activity) OVER w AS next
-                     FROM ev WINDOW w AS (PARTITION BY case_id ORDER BY pos)),
-           pairs AS (
-               SELECT coalesce(prev, ?) AS source, activity AS target, case_id,
-                      CASE WHEN prev IS NULL THEN NULL ELSE (epoch_us(ts) - epoch_us(prev_ts)) / 1e6 END AS d
-               FROM steps
-               UNION ALL
-               SELECT activity, ?, case_id, NULL FROM steps WHERE next IS NULL)
-           SELECT source, target, count(*), count(DISTINCT case_id), avg(d), quantile_cont(d, 0.5),
-                  quantile_cont(d, 0.9)
-           FROM pairs GROUP BY source, target ORDER BY 3 DESC, 1, 2""",
-        [*params, list(activities), START, END],
-    ).fetchall()
-    counts = dict(con.execute(
-        f"SELECT activity, count(*) FROM ({events}) WHERE list_contains(?, activity) GROUP BY activity",
-        [*params, list(activities)]).fetchall())
-    departments = dict(con.execute(
-        f"""SELECT activity, mode(department) FROM ({events})
-            WHERE list_contains(?, activity) GROUP BY activity""",
-        [*params, list(activities)]).fetchall())
-    edges = [MapEdge(r[0], r[1], int(r[2]), int(r[3]), r[4], r[5], r[6]) for r in rows]
-    return ProcessMap({a: int(counts[a]) for a in activities if a in counts}, departments, edges)
+    graph = metrics.dfg(con, log_id, flt, list(activities))
+    edges = [MapEdge(START, a, n, n, None, None) for a, n in graph.start_activities.items()]
+    edges += [MapEdge(e.source, e.target, e.frequency, e.cases, e.mean_seconds, e.median_seconds, e.p90_seconds)
+              for e in graph.edges]
+    edges += [MapEdge(a, END, n, n, None, None) for a, n in graph.end_activities.items()]
+    edges.sort(key=lambda e: (-e.frequency, e.source, e.target))
+    # Each kept event either starts its case's projection or is the target of exactly one edge.
+    counts = dict(graph.start_activities)
+    for e in graph.edges:
+        counts[e.target] = counts.get(e.target, 0) + e.frequency
+    kept = [a for a in dict.fromkeys(activities) if a in counts]
+    department = department_of(con, log_id, flt)
+    return ProcessMap({a: counts[a] for a in kept}, {a: department.get(a) for a in kept}, edges)
 
 
 def _widest_tree(edges: list[MapEdge], root: str, forward: bool) -> set[tuple[str, str]]:

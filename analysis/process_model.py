@@ -6,6 +6,12 @@ activity tuples, the UVCL that `pm4py.algo.discovery.inductive.algorithm.apply` 
 log before mining). The noise threshold of IMf therefore sees the true case frequencies, and the
 tree equals `pm4py.discover_process_tree_inductive` on the full event log (tests/test_process_model.py).
 Token replay runs once per variant and is weighted by its cases, as pm4py itself does for a log.
+
+What lives where: the records (`Model`, serialised so it can be cached; `Fitness`; `Node`), discovery
+(`discover_tree`, `discover_model`, `model_from_variants`, which conformance.to_be_model also uses), the
+serialisations (`bpmn_xml`, `pnml`, `petri_net`), token replay (`replay_fitness`), and drawing (`to_dot`,
+and `_graph` / `_layout`, the BPMN diagram layout that modellers show). Alignments and BPMN files a user
+loads live in `analysis.conformance`.
 """
 
 from __future__ import annotations
@@ -81,11 +87,9 @@ class Fitness:
 
 
 def discover_tree(variants: dict[tuple[str, ...], int], noise: float = 0.0):
-    """pm4py's inductive miner (IMf when noise > 0) on variants with case counts -> a pm4py ProcessTree.
-
-    Mirrors `pm4py.algo.discovery.inductive.algorithm.apply` on a UVCL, which checks the input type
-    with `type(obj) in [UVCL]` -- a typing alias no real Counter matches -- so the call is made here.
-    """
+    """pm4py's inductive miner (IMf when noise > 0) on variants with case counts -> a pm4py ProcessTree."""
+    # Mirrors `pm4py.algo.discovery.inductive.algorithm.apply` on a UVCL, which checks the input type
+    # with `type(obj) in [UVCL]` -- a typing alias no real Counter matches -- so the call is made here.
     _pm4py()
     from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
     from pm4py.algo.discovery.inductive.variants.im import IMUVCL
@@ -212,11 +216,9 @@ def _kind(node) -> str:
 
 
 def _graph(bpmn) -> tuple[tuple[Node, ...], tuple[tuple[str, str], ...], list]:
-    """Nodes numbered n0, n1, … in depth-first reverse postorder from the start event, and the flows.
-
-    That order is stable (pm4py's ids are random uuids) and topological once the flows that close a
-    loop are left out: exactly the flows from a node to one at or before it.
-    """
+    """Nodes numbered n0, n1, … in depth-first reverse postorder from the start event, and the flows."""
+    # That order is stable (pm4py's ids are random uuids) and topological once the flows that close a
+    # loop are left out: exactly the flows from a node to one at or before it.
     def targets(node) -> list:
         return [f.get_target() for f in node.get_out_arcs()]
 
@@ -243,10 +245,8 @@ def _graph(bpmn) -> tuple[tuple[Node, ...], tuple[tuple[str, str], ...], list]:
 
 
 def _layout(bpmn, order: list, flows: tuple[tuple[str, str], ...]) -> None:
-    """Left-to-right columns by longest path from the start (loop-back flows ignored), so modellers can show it.
-
-    pm4py's own layouter needs a Graphviz binary, which a fresh machine does not have.
-    """
+    """Left-to-right columns by longest path from the start (loop-back flows ignored), so modellers can show it."""
+    # pm4py's own layouter needs a Graphviz binary, which a fresh machine does not have.
     index = {node: i for i, node in enumerate(order)}
     # `order` is topological for the flows that go forward in it, so one pass finds the longest paths.
     forward = [(int(s[1:]), int(t[1:])) for s, t in flows if int(t[1:]) > int(s[1:])]

@@ -74,6 +74,16 @@ def query(text: str, *parts: Query, **params: Any) -> Query:
     return Query(text, merged)
 
 
+def in_list(name: str, values) -> tuple[str, dict[str, Any]]:
+    """`($name_0, $name_1, …)` and its parameters: a list as scalar parameters, portable to any SQL engine.
+
+    An empty list has no SQL form (`IN ()` is not SQL): callers decide what an empty choice means."""
+    if not values:
+        raise ValueError(f"in_list({name!r}) needs at least one value")
+    names = [f"{name}_{i}" for i in range(len(values))]
+    return "(" + ", ".join(f"${n}" for n in names) + ")", dict(zip(names, values, strict=True))
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal values (lists compare by content; NaN never occurs in parameters)."""
     try:

@@ -17,7 +17,8 @@ source practice: big campaigns run as projects); rework, a rare path or more dep
 usual each need company, or must be strong (three hand-offs more than usual). Cycle time is deliberately *not* a
 signal: it is the outcome the two tracks are compared on afterwards.
 
-Per-event work (departments, hand-offs, rework) is one DuckDB query; the scoring runs on one row per case.
+Per-event work is one DuckDB query (`case_features`: departments and hand-offs from pairs.per_case, the one
+hand-off rule; rework; the variant's share; the budget); the scoring runs in pandas on one row per case.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.filters import CaseFilter, kept_cases_sql, kept_events_sql
+from analysis import pairs
+from analysis.filters import AnyFilter, kept_cases
+from analysis.formatting import MISSING
+from analysis.overview import in_attribute_order
+from analysis.sql import query
 
 # Case attribute names (lower-cased substrings) taken for the budget when none is named.
 BUDGET_NAMES = ("预算", "budget", "金额", "amount", "费用", "cost")
@@ -69,52 +74,40 @@ def find_budget_attribute(con: duckdb.DuckDBPyConnection, log_id: int) -> str | 
 
     Among the attributes whose name matches, the one with the most numeric values wins (ties: the first imported).
     """
-    rows = con.execute(
-        """SELECT name, count(number) AS numbers, min(rowid) AS first FROM case_attributes
-           WHERE log_id = ? GROUP BY name HAVING count(number) > 0 ORDER BY numbers DESC, first""",
-        [log_id]).fetchall()
-    for name, _, _ in rows:
-        if any(word in name.lower() for word in BUDGET_NAMES):
-            return name
-    return None
+    numbers = dict(query("""SELECT name, count(number) FROM case_attributes WHERE log_id = $log_id
+                            GROUP BY name HAVING count(number) > 0""", log_id=log_id).rows(con))
+    budgets = [n for n in in_attribute_order(con, log_id, numbers) if any(w in n.lower() for w in BUDGET_NAMES)]
+    # sorted() is stable: among equal counts the file order stays.
+    return sorted(budgets, key=lambda n: -numbers[n])[0] if budgets else None
 
 
-def case_features(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None = None,
+def case_features(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
                   budget_attribute: str | None = None) -> pd.DataFrame:
     """One row per kept case: case_id, departments, handoffs, rework, variant_id, variant_share, budget, cycle_seconds.
 
-    departments = distinct departments touched; handoffs = consecutive events whose department differs, events
-    without a department skipped (the rule of overview.kpis; resources stand in when the log has no
+    departments = distinct departments touched and handoffs = consecutive events whose department differs
+    (pairs.per_case: events without a department skipped, resources standing in when the log has no
     departments); rework = events − distinct activities; variant_share = share of the kept cases following the
     same variant; budget = the numeric value of the budget attribute (auto-detected when not named; NaN when
     the log has none or the case's value is not a number).
     """
-    events, ev_params = kept_events_sql(log_id, flt)
-    cases, case_params = kept_cases_sql(log_id, flt)
-    has_dept, has_res = con.execute(
-        "SELECT count(department) > 0, count(resource) > 0 FROM events WHERE log_id = ?", [log_id]).fetchone()
-    who = "department" if has_dept else "resource" if has_res else "NULL::VARCHAR"
+    per_case = pairs.per_case(log_id, flt, pairs.handoff_unit(con, log_id))
+    cases = kept_cases(log_id, flt)
     name = budget_attribute or find_budget_attribute(con, log_id)
-    return con.execute(
-        f"""WITH ev AS ({events}),
-           steps AS (SELECT case_id, activity, {who} AS who,
-                            lag({who} IGNORE NULLS) OVER (PARTITION BY case_id ORDER BY pos) AS prev
-                     FROM ev),
-           per_case AS (
-               SELECT case_id, count(DISTINCT who) AS departments,
-                      count(*) FILTER (WHERE prev IS NOT NULL AND who IS NOT NULL AND who <> prev) AS handoffs,
-                      count(*) - count(DISTINCT activity) AS rework
-               FROM steps GROUP BY case_id),
-           kc AS ({cases}),
-           budget AS (SELECT case_id, number FROM case_attributes WHERE log_id = ? AND name = ?)
-           SELECT kc.case_id, p.departments::INTEGER AS departments, p.handoffs::INTEGER AS handoffs,
-                  p.rework::INTEGER AS rework, kc.variant_id,
+    # A case's rework depends on its activity sequence only, so it is read from its variant: no event scan.
+    return query(
+        f"""WITH per_case AS ({per_case.text}),
+           kc AS ({cases.text}),
+           budget AS (SELECT case_id, number FROM case_attributes WHERE log_id = $log_id AND name = $budget_name)
+           SELECT kc.case_id, p.units::INTEGER AS departments, p.handoffs::INTEGER AS handoffs,
+                  (len(v.activities) - len(list_distinct(v.activities)))::INTEGER AS rework, kc.variant_id,
                   count(*) OVER (PARTITION BY kc.variant_id) / count(*) OVER () AS variant_share,
                   b.number AS budget, kc.cycle_seconds
-           FROM kc JOIN per_case p ON p.case_id = kc.case_id LEFT JOIN budget b ON b.case_id = kc.case_id
+           FROM kc JOIN per_case p ON p.case_id = kc.case_id
+           JOIN variants v ON v.log_id = $log_id AND v.variant_id = kc.variant_id
+           LEFT JOIN budget b ON b.case_id = kc.case_id
            ORDER BY kc.case_id""",
-        [*ev_params, *case_params, log_id, name],
-    ).fetchdf().astype({"budget": "float64"})
+        per_case, cases, log_id=log_id, budget_name=name).df(con).astype({"budget": "float64"})
 
 
 def resolve(features: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> Thresholds:
@@ -166,8 +159,11 @@ def triage(features: pd.DataFrame, thresholds: Thresholds = Thresholds(), weight
 
 
 def segment_kpis(triaged: pd.DataFrame) -> pd.DataFrame:
-    """Per track (project first): cases, share, median/p90 cycle seconds, mean hand-offs and departments,
-    rework share (cases with any rework), mean budget. A track without cases has a row with cases = 0."""
+    """Per track (project first): cases, share, cycle time, hand-offs, departments, rework share, budget.
+
+    Columns: track, cases, share, median_cycle_seconds, p90_cycle_seconds, mean_handoffs, mean_departments,
+    rework_share (cases with any rework), mean_budget. A track without cases has a row with cases = 0.
+    """
     total = len(triaged)
     rows = []
     for track in TRACKS:
@@ -186,14 +182,14 @@ def segment_kpis(triaged: pd.DataFrame) -> pd.DataFrame:
 
 
 def attribute_values(con: duckdb.DuckDBPyConnection, log_id: int, name: str,
-                     flt: CaseFilter | None = None) -> pd.DataFrame:
+                     flt: AnyFilter | None = None) -> pd.DataFrame:
     """One row per kept case: case_id and its value of one case attribute (NULL when the case has none)."""
-    cases, params = kept_cases_sql(log_id, flt)
-    return con.execute(
-        f"""SELECT kc.case_id, a.value FROM ({cases}) kc
-            LEFT JOIN case_attributes a ON a.log_id = kc.log_id AND a.case_id = kc.case_id AND a.name = ?
+    cases = kept_cases(log_id, flt)
+    return query(
+        f"""SELECT kc.case_id, a.value FROM ({cases.text}) kc
+            LEFT JOIN case_attributes a ON a.log_id = kc.log_id AND a.case_id = kc.case_id AND a.name = $name
             ORDER BY kc.case_id""",
-        [*params, name]).fetchdf()
+        cases, name=name).df(con)
 
 
 def track_by_value(triaged: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -202,7 +198,7 @@ def track_by_value(triaged: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     Sorted by project share, highest first: which kinds of campaign the rule sends to the project track.
     """
     both = triaged[["case_id", "track", "cycle_seconds"]].merge(values, on="case_id", how="left")
-    both["value"] = both["value"].fillna("–")
+    both["value"] = both["value"].fillna(MISSING)
     grouped = both.groupby("value")
     out = pd.DataFrame({
         "cases": grouped.size(),

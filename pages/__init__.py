@@ -1,4 +1,5 @@
-"""The dashboard's pages, run by app.py through st.navigation, and `common`, the module they share."""
+"""The dashboard's pages, run by app.py through st.navigation, and the modules they share: `state` (language,
+active log and filter, the page header) and `cache` (the store connection and every cached analysis call)."""
 
 from streamlit.runtime.pages_manager import PagesManager
 

@@ -8,27 +8,21 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import diagnosis, exports
-from pages import calendar_panel, common, finding_form
-from pages.common import format_duration, tr
+from analysis.formatting import days
+from pages import cache, calendar_panel, finding_form
+from pages.state import durations, lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("bn.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
+log_id, flt = page_header("bn.title")
 findings_box = st.container()  # filled once the numbers are known; sits at the top of the page
 calendar = calendar_panel.controls(log_id, "bn_wt")
-has_start = common.has_start(log_id)
-activities = common.activity_stats(log_id, flt, calendar)
+has_start = cache.has_start(log_id)
+activities = cache.activity_stats(log_id, flt, calendar)
 if activities.empty:
     st.warning(tr("ov.empty"))
     st.stop()
 findings_box.info("\n".join(f"- {s}" for s in diagnosis.bottleneck_findings(
-    activities, common.lang(), has_start, calendar is not None)))
+    activities, lang(), has_start, calendar is not None)))
 
-DAYS = 86400
 steps_tab, paths_tab = st.tabs([tr("bn.tab_steps"), tr("bn.tab_paths")])
 with steps_tab:
     top = activities.head(15)
@@ -44,7 +38,7 @@ with steps_tab:
     if has_start:
         totals = top.melt(id_vars="activity", value_vars=["total_wait_seconds", "total_processing_seconds"],
                           var_name="kind", value_name="seconds")
-        totals["days"] = totals["seconds"] / DAYS
+        totals["days"] = days(totals["seconds"])
         totals["kind"] = totals["kind"].map({"total_wait_seconds": tr("bn.waiting"),
                                              "total_processing_seconds": tr("bn.processing")})
         fig = px.bar(totals, y="activity", x="days", color="kind", orientation="h", title=tr("bn.wait_vs_work"),
@@ -58,11 +52,11 @@ with steps_tab:
     shown = pd.DataFrame({
         tr("bn.col_activity"): activities["activity"], tr("bn.col_department"): activities["department"],
         tr("bn.col_frequency"): activities["frequency"],
-        tr("bn.col_median_wait"): activities["median_wait_seconds"] / DAYS,
-        tr("bn.col_p90_wait"): activities["p90_wait_seconds"] / DAYS,
-        tr("bn.col_median_work"): activities["median_processing_seconds"] / DAYS,
-        tr("bn.col_p90_work"): activities["p90_processing_seconds"] / DAYS,
-        tr("bn.col_total_wait"): activities["total_wait_seconds"] / DAYS,
+        tr("bn.col_median_wait"): days(activities["median_wait_seconds"]),
+        tr("bn.col_p90_wait"): days(activities["p90_wait_seconds"]),
+        tr("bn.col_median_work"): days(activities["median_processing_seconds"]),
+        tr("bn.col_p90_work"): days(activities["p90_processing_seconds"]),
+        tr("bn.col_total_wait"): days(activities["total_wait_seconds"]),
         tr("bn.share_of_waiting"): activities["share_of_waiting"] * 100,
         tr("bn.col_share_cycle"): activities["share_of_cycle_time"] * 100,
     })
@@ -77,43 +71,44 @@ with steps_tab:
 
     st.subheader(tr("bn.trend"))
     worst = activities["activity"].head(3).tolist()
-    trend = common.monthly_wait(log_id, worst, flt, calendar)
+    trend = cache.monthly_wait(log_id, worst, flt, calendar)
     if trend.empty:
         st.caption(tr("bn.no_trend"))
     else:
-        trend["days"] = trend["median_wait_seconds"] / DAYS
+        trend["days"] = days(trend["median_wait_seconds"])
         fig = px.line(trend, x="month", y="days", color="activity", markers=True,
                       labels={"month": "", "days": tr("bn.median_wait_days"), "activity": ""})
         fig.update_xaxes(tickformat="%Y-%m")
         st.plotly_chart(fig, key="bn_trend")
 
-    attributes = common.case_attribute_names(log_id)
+    attributes = cache.case_attribute_names(log_id)
     if attributes:
         st.subheader(tr("bn.heatmap"))
         attr = st.selectbox(tr("ov.attr_pick"), attributes, key="bn_attr")
-        heat = common.wait_by_attribute(log_id, attr, flt, calendar)
+        heat = cache.wait_by_attribute(log_id, attr, flt, calendar)
         if not heat.empty:
-            grid = heat.pivot(index="value", columns="activity", values="median_wait_seconds") / DAYS
+            grid = days(heat.pivot(index="value", columns="activity", values="median_wait_seconds"))
             grid = grid[[a for a in activities["activity"] if a in grid.columns]]
             fig = px.imshow(grid, aspect="auto", color_continuous_scale="Reds", text_auto=".1f",
                             labels={"x": "", "y": attr, "color": tr("bn.median_wait_days")})
             st.plotly_chart(fig, key="bn_heat")
 
 with paths_tab:
-    edges = common.edge_stats(log_id, flt, calendar)
+    edges = cache.edge_stats(log_id, flt, calendar)
     edges["path"] = edges["source"] + " → " + edges["target"]
     top = edges.head(15).iloc[::-1]
-    fig = px.bar(top, x=top["total_wait_seconds"] / DAYS, y="path", orientation="h", title=tr("bn.paths_chart"),
+    fig = px.bar(top, x=days(top["total_wait_seconds"]), y="path", orientation="h",
+                 title=tr("bn.paths_chart"),
                  labels={"x": tr("bn.case_days"), "path": ""}, color_discrete_sequence=["#d62728"],
                  hover_data={"frequency": True})
     st.plotly_chart(fig, key="bn_paths")
     st.dataframe(pd.DataFrame({
         tr("pm.col_from"): edges["source"], tr("pm.col_to"): edges["target"],
         tr("bn.col_frequency"): edges["frequency"],
-        tr("bn.col_median_transition"): edges["median_transition_seconds"].map(format_duration),
-        tr("bn.col_p90_transition"): edges["p90_transition_seconds"].map(format_duration),
-        tr("bn.col_median_wait"): edges["median_wait_seconds"] / DAYS,
-        tr("bn.col_total_wait"): edges["total_wait_seconds"] / DAYS,
+        tr("bn.col_median_transition"): durations(edges["median_transition_seconds"]),
+        tr("bn.col_p90_transition"): durations(edges["p90_transition_seconds"]),
+        tr("bn.col_median_wait"): days(edges["median_wait_seconds"]),
+        tr("bn.col_total_wait"): days(edges["total_wait_seconds"]),
         tr("bn.share_of_waiting"): edges["share_of_waiting"] * 100,
     }), hide_index=True, key="bn_edges", column_config={
         tr("bn.col_median_wait"): st.column_config.NumberColumn(format="%.2f"),

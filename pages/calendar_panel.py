@@ -8,10 +8,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from analysis import defaults
 from analysis.working_time import WorkCalendar, expand_ranges, sample_calendar
-from pages import common
-from pages.common import tr
+from pages import cache
+from pages.state import err, tr
 
 WEEKDAYS = (0, 1, 2, 3, 4, 5, 6)
 
@@ -34,9 +33,7 @@ def _holidays(text: str) -> tuple[tuple[str, ...], list[str]]:
 
 def _default_holidays(log_id: int) -> str:
     """The sample log's holidays (the calendar it was generated with); nothing for other logs."""
-    with common._fresh() as cur:
-        is_sample = defaults.sample_log_id(cur) == log_id
-    return "\n".join(sample_calendar().holidays) if is_sample else ""
+    return "\n".join(sample_calendar().holidays) if cache.sample_log_id() == log_id else ""
 
 
 def controls(log_id: int, key: str) -> WorkCalendar | None:
@@ -56,7 +53,7 @@ def controls(log_id: int, key: str) -> WorkCalendar | None:
     holidays, bad = _holidays(text)
     if bad:
         box.warning(tr("wt.bad_holidays", entries=", ".join(bad[:5])))
-    departments = common.filter_choices(log_id)["departments"]
+    departments = cache.filter_choices(log_id)["departments"]
     overrides: list[tuple[str, WorkCalendar]] = []
     if departments:
         box.caption(tr("wt.per_department"))
@@ -75,10 +72,10 @@ def controls(log_id: int, key: str) -> WorkCalendar | None:
                     day_start=row.start or start.strftime("%H:%M"), day_end=row.end or end.strftime("%H:%M"),
                     holidays=holidays)))
             except ValueError as exc:
-                box.warning(tr("wt.bad_department", department=row.department, detail=common.err(exc)))
+                box.warning(tr("wt.bad_department", department=row.department, detail=err(exc)))
     try:
         return WorkCalendar(workdays=tuple(sorted(days)), day_start=start.strftime("%H:%M"),
                             day_end=end.strftime("%H:%M"), holidays=holidays, departments=tuple(sorted(overrides)))
     except ValueError as exc:
-        box.error(tr("wt.bad_calendar", detail=common.err(exc)))
+        box.error(tr("wt.bad_calendar", detail=err(exc)))
         return None

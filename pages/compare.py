@@ -11,20 +11,13 @@ import streamlit as st
 
 from analysis import compare, exports
 from analysis.errors import UserError
-from pages import calendar_panel, common, finding_form
-from pages.common import tr
+from analysis.formatting import days
+from pages import cache, calendar_panel, finding_form
+from pages.state import err, lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("cmp.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-st.caption(tr("cmp.intro"))
-flt = common.active_filter()
-DAYS = 86400
+log_id, flt = page_header("cmp.title", "cmp.intro")
 
-attributes = common.case_attribute_names(log_id)
+attributes = cache.case_attribute_names(log_id)
 splits = [s for s in compare.SPLITS if s != "attribute" or attributes]
 if not attributes:
     st.caption(tr("cmp.no_attributes"))
@@ -32,14 +25,14 @@ split = st.radio(tr("cmp.split"), splits, format_func=lambda s: tr(f"cmp.split_{
 try:
     if split == "attribute":
         name = st.selectbox(tr("cmp.attribute"), attributes, key="cmp_attr")
-        values = common.case_attribute_values(log_id, name)
+        values = cache.case_attribute_values(log_id, name)
         left, right = st.columns(2)
         values_a = left.multiselect(tr("cmp.values_a"), values, default=values[:1], key=f"cmp_a_{name}")
         values_b = right.multiselect(tr("cmp.values_b"), [v for v in values if v not in values_a],
                                      default=[v for v in values[1:2] if v not in values_a], key=f"cmp_b_{name}")
         cohorts = compare.by_attribute(flt, name, values_a, values_b)
     elif split == "period":
-        first, last = common.time_span(log_id)
+        first, last = cache.time_span(log_id)
         middle = (first + (last - first) / 2).date()
         day = st.date_input(tr("cmp.date"), value=middle, min_value=first.date(), max_value=last.date(),
                             key="cmp_date")
@@ -48,22 +41,21 @@ try:
         left, right = st.columns(2)
         fast = left.slider(tr("cmp.fast_pct"), 5, 90, 50, step=5, key="cmp_fast")
         slowest = right.slider(tr("cmp.slow_pct"), 1, 50, 10, key="cmp_slow")
-        cohorts = common.cmp_by_speed(log_id, flt, float(fast), float(100 - slowest))
+        cohorts = cache.cmp_by_speed(log_id, flt, float(fast), float(100 - slowest))
 except UserError as exc:
-    st.warning(common.err(exc))
+    st.warning(err(exc))
     st.stop()
 
 calendar = calendar_panel.controls(log_id, "cmp_wt")   # working time for the steps' waiting and processing
-kpis = common.cmp_kpis(log_id, cohorts)
-activities = common.cmp_activities(log_id, cohorts, calendar)
-paths = common.cmp_paths(log_id, cohorts)
-st.info("\n".join(f"- {s}" for s in compare.findings(cohorts, kpis, activities, paths, common.lang())))
+kpis = cache.cmp_kpis(log_id, cohorts)
+activities = cache.cmp_activities(log_id, cohorts, calendar)
+paths = cache.cmp_paths(log_id, cohorts)
+st.info("\n".join(f"- {s}" for s in compare.findings(cohorts, kpis, activities, paths, lang())))
 sizes = kpis.set_index("kpi").loc["cases"]
 if not sizes["a"] or not sizes["b"]:
     st.stop()
 
-lang = common.lang()
-label_a, label_b = cohorts.label("a", lang), cohorts.label("b", lang)
+label_a, label_b = cohorts.label("a", lang()), cohorts.label("b", lang())
 # The Report page offers this comparison for the report.
 st.session_state["cmp_last"] = (log_id, json.dumps(cohorts.as_params(), ensure_ascii=False))
 col_a, col_b = tr("cmp.col_a", label=label_a), tr("cmp.col_b", label=label_b)
@@ -72,17 +64,17 @@ col_a, col_b = tr("cmp.col_a", label=label_a), tr("cmp.col_b", label=label_b)
 st.subheader(tr("cmp.kpis"))
 st.dataframe(pd.DataFrame({
     tr("cmp.col_kpi"): [tr(f"cmp.kpi_{k}") for k in kpis["kpi"]],
-    col_a: [compare.format_kpi(k, v, lang) for k, v in zip(kpis["kpi"], kpis["a"], strict=True)],
-    col_b: [compare.format_kpi(k, v, lang) for k, v in zip(kpis["kpi"], kpis["b"], strict=True)],
-    tr("cmp.col_delta"): [compare.format_kpi(k, v, lang, delta=True)
+    col_a: [compare.format_kpi(k, v, lang()) for k, v in zip(kpis["kpi"], kpis["a"], strict=True)],
+    col_b: [compare.format_kpi(k, v, lang()) for k, v in zip(kpis["kpi"], kpis["b"], strict=True)],
+    tr("cmp.col_delta"): [compare.format_kpi(k, v, lang(), delta=True)
                           for k, v in zip(kpis["kpi"], kpis["delta"], strict=True)],
 }), hide_index=True, key="cmp_kpis")
 
 st.subheader(tr("cmp.steps"))
 top = compare.biggest_differences(activities)
 bars = pd.concat([
-    pd.DataFrame({"activity": top["activity"], "group": "A", "days": top["time_per_case_a"] / DAYS}),
-    pd.DataFrame({"activity": top["activity"], "group": "B", "days": top["time_per_case_b"] / DAYS}),
+    pd.DataFrame({"activity": top["activity"], "group": "A", "days": days(top["time_per_case_a"])}),
+    pd.DataFrame({"activity": top["activity"], "group": "B", "days": days(top["time_per_case_b"])}),
 ])
 fig = px.bar(bars, y="activity", x="days", color="group", barmode="group", orientation="h",
              title=tr("cmp.steps_chart"), labels={"activity": "", "days": tr("cmp.days_per_case"), "group": ""},
@@ -97,8 +89,8 @@ time_a, time_b = tr("cmp.col_time", group="A"), tr("cmp.col_time", group="B")
 st.dataframe(pd.DataFrame({
     tr("cmp.col_activity"): activities["activity"], tr("cmp.col_department"): activities["department"],
     share_a: activities["share_a"] * 100, share_b: activities["share_b"] * 100,
-    time_a: activities["time_per_case_a"] / DAYS, time_b: activities["time_per_case_b"] / DAYS,
-    tr("cmp.col_delta_days"): activities["delta_per_case"] / DAYS,
+    time_a: days(activities["time_per_case_a"]), time_b: days(activities["time_per_case_b"]),
+    tr("cmp.col_delta_days"): days(activities["delta_per_case"]),
 }), hide_index=True, key="cmp_steps", column_config={
     share_a: percent, share_b: percent, time_a: number, time_b: number, tr("cmp.col_delta_days"): number})
 st.download_button(tr("cmp.download_steps"), exports.to_csv(activities), file_name="compare_steps.csv",
@@ -109,7 +101,7 @@ median_a, median_b = tr("cmp.col_median", group="A"), tr("cmp.col_median", group
 st.dataframe(pd.DataFrame({
     tr("cmp.col_path"): paths["source"] + " → " + paths["target"],
     share_a: paths["share_a"] * 100, share_b: paths["share_b"] * 100,
-    median_a: paths["median_seconds_a"] / DAYS, median_b: paths["median_seconds_b"] / DAYS,
+    median_a: days(paths["median_seconds_a"]), median_b: days(paths["median_seconds_b"]),
     tr("cmp.col_delta_share"): paths["delta_share"] * 100,
 }).head(30), hide_index=True, key="cmp_paths", column_config={
     share_a: percent, share_b: percent, median_a: number, median_b: number, tr("cmp.col_delta_share"): percent})

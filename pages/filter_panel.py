@@ -2,7 +2,7 @@
 
 Each condition lives in its own widget keys (suffixed with the log id, since values belong to one log);
 a chip's ✕ and the reset button clear those keys in a callback, before the widgets are drawn again.
-Pages read the result as one CaseFilter from `common.active_filter()`.
+Pages read the result as one CaseFilter from `state.active_filter()`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import replace
 import streamlit as st
 
 from analysis.filters import ALL, TIME_MODES, CaseFilter
-from pages import common
-from pages.common import tr
+from analysis.formatting import DAY, days, duration
+from pages import cache
+from pages.state import active_filter, lang, tr
 
 PREFIX = "flt_"
 ARROW = " → "
@@ -64,8 +65,8 @@ def _chip_label(name: str, flt: CaseFilter) -> str:
     if name == "time":
         return tr("flt.chip_time", mode=tr(f"mode.{flt.time_mode}"), lo=flt.time_from or "…", hi=flt.time_to or "…")
     if name == "cycle_time":
-        lo = common.format_duration(flt.cycle_min_seconds) if flt.cycle_min_seconds is not None else "0"
-        hi = common.format_duration(flt.cycle_max_seconds) if flt.cycle_max_seconds is not None else "∞"
+        lo = duration(flt.cycle_min_seconds, lang()) if flt.cycle_min_seconds is not None else "0"
+        hi = duration(flt.cycle_max_seconds, lang()) if flt.cycle_max_seconds is not None else "∞"
         return tr("flt.chip_cycle", lo=lo, hi=hi)
     if name == "variants_top":
         return tr("flt.chip_top", k=flt.variants_top)
@@ -84,15 +85,15 @@ def _pair_label(pair: tuple[str, str]) -> str:
 
 def panel(log_id: int) -> None:
     """Draw the filter and store it in session state as `case_filter`."""
-    first, last = common.time_span(log_id)
+    first, last = cache.time_span(log_id)
     if first is None:
         return
     pending = st.session_state.pop("pending_variants", None)
     if pending and pending[0] == log_id:
         st.session_state[f"flt_variants_{log_id}"] = pending[1]
-    choices = common.filter_choices(log_id)
+    choices = cache.filter_choices(log_id)
     activities, departments = choices["activities"], choices["departments"]
-    box = st.sidebar.expander(tr("side.filter"), expanded=not common.active_filter().is_empty)
+    box = st.sidebar.expander(tr("side.filter"), expanded=not active_filter().is_empty)
     cases_tab, steps_tab, paths_tab = box.tabs([tr("flt.tab_cases"), tr("flt.tab_steps"), tr("flt.tab_paths")])
 
     lo, hi = first.date(), last.date()
@@ -107,20 +108,20 @@ def panel(log_id: int) -> None:
         if span[1] < hi:
             time_to = span[1].isoformat()
     flt = CaseFilter(time_from, time_to, mode)
-    for name in common.case_attribute_names(log_id):
-        values = common.case_attribute_values(log_id, name)
+    for name in cache.case_attribute_names(log_id):
+        values = cache.case_attribute_values(log_id, name)
         chosen = cases_tab.multiselect(name, values, key=f"flt_attr_{log_id}_{name}")
         flt = flt.with_attribute(name, tuple(chosen))
-    days = max(1.0, choices["max_cycle_seconds"] / 86400)
-    cmin = cases_tab.number_input(tr("flt.cycle_min"), min_value=0.0, max_value=days, value=None, step=1.0,
+    longest = max(1.0, days(choices["max_cycle_seconds"]))
+    cmin = cases_tab.number_input(tr("flt.cycle_min"), min_value=0.0, max_value=longest, value=None, step=1.0,
                                   key=f"flt_cmin_{log_id}")
-    cmax = cases_tab.number_input(tr("flt.cycle_max"), min_value=0.0, max_value=days, value=None, step=1.0,
+    cmax = cases_tab.number_input(tr("flt.cycle_max"), min_value=0.0, max_value=longest, value=None, step=1.0,
                                   key=f"flt_cmax_{log_id}")
     if departments:
         flt = replace(flt, departments=tuple(cases_tab.multiselect(
             tr("flt.departments"), departments, key=f"flt_depts_{log_id}")))
 
-    catalogue = common.variant_catalogue(log_id)
+    catalogue = cache.variant_catalogue(log_id)
     labels = {int(r.variant_id): tr("flt.variant_option", rank=i + 1, cases=int(r.cases),
                                     steps=ARROW.join(r.activities))
               for i, r in enumerate(catalogue.itertuples())}
@@ -144,8 +145,8 @@ def panel(log_id: int) -> None:
         eventually_follows=tuple(paths_tab.multiselect(
             tr("flt.eventually_follows"), [(a, b) for a in activities[:60] for b in activities[:60]],
             format_func=_pair_label, key=f"flt_ef_{log_id}")),
-        cycle_min_seconds=cmin * 86400 if cmin is not None else None,
-        cycle_max_seconds=cmax * 86400 if cmax is not None else None,
+        cycle_min_seconds=cmin * DAY if cmin is not None else None,
+        cycle_max_seconds=cmax * DAY if cmax is not None else None,
     )
     st.session_state["case_filter"] = flt
     _chips(log_id, flt)
@@ -155,8 +156,8 @@ def _chips(log_id: int, flt: CaseFilter) -> None:
     """The active conditions as removable chips, the share of cases kept, and the reset button."""
     if flt.is_empty:
         return
-    total = common.case_count(log_id, ALL)
-    kept = common.case_count(log_id, flt)
+    total = cache.case_count(log_id, ALL)
+    kept = cache.case_count(log_id, flt)
     st.sidebar.markdown(f"**{tr('side.kept', kept=kept, total=total, share=kept / total if total else 0)}**")
     names = [n for n in flt.active() if n != "attributes"] + [f"attr:{n}" for n, _ in flt.attributes]
     for name in names:

@@ -15,8 +15,8 @@ from analysis import compare, findings
 from analysis.filters import CaseFilter
 from analysis.findings import Evidence
 from analysis.working_time import WorkCalendar
-from pages import common
-from pages.common import tr
+from pages import cache
+from pages.state import lang, tr, viewer_mode
 
 FORM_KEYS = ("kb_figure", "kb_title", "kb_symptom", "kb_cause", "kb_remedy", "kb_impact", "kb_tags")
 TEXT_KEYS = ("symptom", "cause", "remedy", "impact")
@@ -31,7 +31,7 @@ def bottleneck_choices(log_id: int, flt: CaseFilter, calendar: WorkCalendar | No
         params = {"activity": row.activity, "department": row.department}
         figures = findings.bottleneck_figures(activities, row.activity)
         label = tr("kb.choice_bottleneck", activity=row.activity,
-                   share=findings.format_figure("share_of_waiting", figures["share_of_waiting"], common.lang()))
+                   share=findings.format_figure("share_of_waiting", figures["share_of_waiting"], lang()))
         choices[label] = Evidence("bottleneck", log_id, params, flt, "bottlenecks", calendar, figures)
     return choices
 
@@ -78,8 +78,9 @@ def _save(page: str, evidence: Evidence) -> None:
     if not title:
         state["kb_error"] = tr("kb.need_title")
         return
-    finding_id = common.kb_save(evidence.log_id, title, evidence, tags=findings.parse_tags(state.get("kb_tags") or ""),
-                                **{k: state.get(f"kb_{k}") or "" for k in TEXT_KEYS})
+    finding_id = cache.kb_save(evidence.log_id, title, evidence,
+                               tags=findings.parse_tags(state.get("kb_tags") or ""),
+                               **{k: state.get(f"kb_{k}") or "" for k in TEXT_KEYS})
     state["kb_saved"] = finding_id
     for key in ("kb_title", "kb_tags", *(f"kb_{k}" for k in TEXT_KEYS)):
         state[key] = ""
@@ -88,7 +89,7 @@ def _save(page: str, evidence: Evidence) -> None:
 
 def save_finding_form(page: str, choices: dict[str, Evidence]) -> None:
     """An expander "Save as finding": pick one of the page's figures, describe it, save. Hidden for viewers."""
-    if common.viewer_mode() or not choices:
+    if viewer_mode() or not choices:
         return
     state = st.session_state
     if state.get("kb_form_page") != page:
@@ -110,9 +111,9 @@ def save_finding_form(page: str, choices: dict[str, Evidence]) -> None:
             state.pop("kb_figure", None)
         label = st.selectbox(tr("kb.figure"), labels, key="kb_figure")
         evidence = choices[label]
-        marker = (page, label, common.lang())
+        marker = (page, label, lang())
         if state.get("kb_title_for") != marker or not state.get("kb_title"):
-            state["kb_title"] = findings.suggest_title(evidence, common.lang())
+            state["kb_title"] = findings.suggest_title(evidence, lang())
             state["kb_title_for"] = marker
         st.text_input(tr("kb.title"), key="kb_title")
         left, right = st.columns(2)
@@ -126,12 +127,11 @@ def save_finding_form(page: str, choices: dict[str, Evidence]) -> None:
 
 def matching_notice(log_id: int) -> None:
     """An st.info naming the saved findings whose pattern recurs in this log, with a link to the knowledge base."""
-    matches = common.kb_matches(log_id)
+    matches = cache.kb_matches(log_id)
     if not matches:
         return
-    lang = common.lang()
     items = "; ".join(
-        tr("kb.match_item", title=m.title, kind=findings.kind_label(m.kind, lang),
+        tr("kb.match_item", title=m.title, kind=findings.kind_label(m.kind, lang()),
            subject=findings.subject(Evidence(m.kind, log_id, m.params)), rank=m.rank)
         for m in matches[:5])
     st.info(tr("kb.match_notice", items=items), icon=":material/menu_book:")

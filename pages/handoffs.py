@@ -9,39 +9,33 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import diagnosis, exports, handoffs
-from pages import calendar_panel, common, finding_form
-from pages.common import format_duration, tr
+from analysis.formatting import days, duration
+from pages import cache, calendar_panel, finding_form
+from pages.state import durations, lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("ho.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
+log_id, flt = page_header("ho.title")
 findings_box = st.container()
-departments = common.filter_choices(log_id)["departments"]
+departments = cache.filter_choices(log_id)["departments"]
 levels = [lv for lv in handoffs.LEVELS if lv == "resource" or departments]
 level = st.radio(tr("ho.level"), levels, format_func=lambda lv: tr(f"ho.level_{lv}"), horizontal=True,
                  key="ho_level")
 calendar = calendar_panel.controls(log_id, "ho_wt")
-matrix = common.handoff_matrix(log_id, flt, level, calendar)
+matrix = cache.handoff_matrix(log_id, flt, level, calendar)
 if matrix.empty:
     st.info(tr("dx.no_handoffs"))
     st.stop()
-DAYS = 86400
 
 # Front line: the departments that serve customers (the sample's regional branches by default).
 front_default = [d for d in departments if any(w in d.lower() for w in ("分公司", "branch", "门店", "store", "区域"))]
 front = st.multiselect(tr("ho.front"), departments, default=front_default, key="ho_front",
                        help=tr("ho.front_help")) if departments else []
 
-cost = common.handoff_cost_of(log_id, flt, level)
-pings = common.pingpong(log_id, flt, level)
-share = common.handoff_wait_share(log_id, flt, level, calendar)
-front_table = common.front_line_waits(log_id, front, flt, calendar) if front else None
+cost = cache.handoff_cost_of(log_id, flt, level)
+pings = cache.pingpong(log_id, flt, level)
+share = cache.handoff_wait_share(log_id, flt, level, calendar)
+front_table = cache.front_line_waits(log_id, front, flt, calendar) if front else None
 findings_box.info("\n".join(f"- {s}" for s in diagnosis.handoff_findings(
-    matrix, pings, cost, front_table, share, common.lang())))
+    matrix, pings, cost, front_table, share, lang())))
 
 matrix_tab, pingpong_tab, cost_tab, front_tab = st.tabs(
     [tr("ho.tab_matrix"), tr("ho.tab_pingpong"), tr("ho.tab_cost"), tr("ho.tab_front")])
@@ -55,7 +49,7 @@ with matrix_tab:
         shown = matrix
     grid = shown.pivot(index="from", columns="to", values=measure)
     if measure.endswith("seconds"):
-        grid = grid / DAYS
+        grid = days(grid)
     names = sorted(set(grid.index) | set(grid.columns))
     grid = grid.reindex(index=names, columns=names)
     fig = px.imshow(grid, aspect="auto", color_continuous_scale="Reds", text_auto=".1f" if measure.endswith(
@@ -72,9 +66,10 @@ with matrix_tab:
         st.graphviz_chart("\n".join(lines + ["}"]))
     st.dataframe(pd.DataFrame({
         tr("ho.from"): matrix["from"], tr("ho.to"): matrix["to"], tr("ho.m_count"): matrix["count"],
-        tr("ho.m_cases"): matrix["cases"], tr("ho.m_median_wait_seconds"): matrix["median_wait_seconds"] / DAYS,
-        tr("ho.m_p90_wait_seconds"): matrix["p90_wait_seconds"] / DAYS,
-        tr("bn.col_total_wait"): matrix["total_wait_seconds"] / DAYS,
+        tr("ho.m_cases"): matrix["cases"],
+        tr("ho.m_median_wait_seconds"): days(matrix["median_wait_seconds"]),
+        tr("ho.m_p90_wait_seconds"): days(matrix["p90_wait_seconds"]),
+        tr("bn.col_total_wait"): days(matrix["total_wait_seconds"]),
     }), hide_index=True, key="ho_table", column_config={
         tr("ho.m_median_wait_seconds"): st.column_config.NumberColumn(format="%.2f"),
         tr("ho.m_p90_wait_seconds"): st.column_config.NumberColumn(format="%.2f"),
@@ -90,15 +85,15 @@ with pingpong_tab:
         st.dataframe(pd.DataFrame({
             tr("ho.pair"): pings["pair_a"] + " ↔ " + pings["pair_b"], tr("ho.occurrences"): pings["occurrences"],
             tr("ho.m_cases"): pings["cases"],
-            tr("ho.with"): pings["median_cycle_with_seconds"].map(format_duration),
-            tr("ho.without"): pings["median_cycle_without_seconds"].map(format_duration),
-            tr("ho.extra"): pings["extra_cycle_seconds"].map(format_duration),
+            tr("ho.with"): durations(pings["median_cycle_with_seconds"]),
+            tr("ho.without"): durations(pings["median_cycle_without_seconds"]),
+            tr("ho.extra"): durations(pings["extra_cycle_seconds"]),
         }), hide_index=True, key="ho_pingpong")
 
 with cost_tab:
     groups = cost["by_handoffs"]
     fig = go.Figure()
-    fig.add_scatter(x=groups["handoffs"], y=groups["median_cycle_seconds"] / DAYS, mode="markers",
+    fig.add_scatter(x=groups["handoffs"], y=days(groups["median_cycle_seconds"]), mode="markers",
                     marker={"size": 6 + 30 * (groups["cases"] / groups["cases"].max()) ** 0.5, "color": "#1f77b4"},
                     name=tr("ho.median_by_count"), text=groups["cases"],
                     hovertemplate="%{x}: %{y:.1f} · %{text} " + tr("va.col_cases") + "<extra></extra>")
@@ -113,14 +108,14 @@ with cost_tab:
         for value, dash, name in ((slope, "solid", tr("ho.fit")), (cost["low"], "dot", "90%"),
                                   (cost["high"], "dot", "90%")):
             if value == value:
-                fig.add_scatter(x=xs, y=(centre_y + value * (xs - centre_x)) / DAYS, mode="lines",
+                fig.add_scatter(x=xs, y=days(centre_y + value * (xs - centre_x)), mode="lines",
                                 line={"dash": dash, "color": "#d62728"}, name=name)
     fig.update_layout(title=tr("ho.cost_chart"), xaxis_title=tr("ho.handoffs_per_case"),
                       yaxis_title=tr("ho.cycle_days"))
     st.plotly_chart(fig, key="ho_cost")
     if slope == slope:
-        st.markdown(tr("ho.cost_line", d=format_duration(slope), low=format_duration(cost["low"]),
-                       high=format_duration(cost["high"]), cases=cost["cases"]))
+        st.markdown(tr("ho.cost_line", d=duration(slope, lang()), low=duration(cost["low"], lang()),
+                       high=duration(cost["high"], lang()), cases=cost["cases"]))
 
 with front_tab:
     if share is not None:
@@ -131,15 +126,15 @@ with front_tab:
         st.info(tr("ho.no_front"))
     else:
         st.caption(tr("ho.front_caption"))
-        fig = px.bar(front_table.iloc[::-1], x=front_table.iloc[::-1]["median_held_seconds"] / DAYS, y="department",
-                     orientation="h", labels={"x": tr("ho.held_days"), "department": ""},
+        fig = px.bar(front_table.iloc[::-1], x=days(front_table.iloc[::-1]["median_held_seconds"]),
+                     y="department", orientation="h", labels={"x": tr("ho.held_days"), "department": ""},
                      color_discrete_sequence=["#d62728"], title=tr("ho.front_chart"))
         st.plotly_chart(fig, key="ho_front_chart")
         st.dataframe(pd.DataFrame({
             tr("bn.col_department"): front_table["department"], tr("ho.m_cases"): front_table["cases"],
-            tr("ho.pickup"): front_table["median_wait_seconds"].map(format_duration),
-            tr("ho.held_median"): front_table["median_held_seconds"].map(format_duration),
-            tr("ho.held_p90"): front_table["p90_held_seconds"].map(format_duration),
+            tr("ho.pickup"): durations(front_table["median_wait_seconds"]),
+            tr("ho.held_median"): durations(front_table["median_held_seconds"]),
+            tr("ho.held_p90"): durations(front_table["p90_held_seconds"]),
             tr("ho.front_share"): front_table["share_of_front_line_wait"] * 100,
         }), hide_index=True, key="ho_front_table", column_config={
             tr("ho.front_share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})

@@ -7,25 +7,17 @@ import json
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
 from analysis import importer, store
 from analysis.mapping import ROLES
-from pages import common
-from pages.common import tr
+from pages import cache
+from pages.state import lang, page_title, pass_message, tr, viewer_mode
 
-common.require_shell()
 WATCH_DIR = store.ROOT / "data" / "watch"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "procdiag-uploads"
 CHOOSE = "\x00choose"  # the mapping box's "— choose —" entry (no column can be called that)
-
-st.title(tr("im.title"))
-if common.viewer_mode():
-    st.info(tr("im.viewer"))
-    st.stop()
-st.caption(tr("im.intro"))
 
 
 def uploaded_path(upload) -> Path:
@@ -65,27 +57,14 @@ def choose_file() -> Path | None:
     return st.selectbox(tr("im.watch_pick", folder=WATCH_DIR), files, format_func=lambda p: p.name, key="im_watch")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def inspect(path: str, mtime: float, options: importer.ImportOptions, version: int):
-    """Inspect a file (cached per file version and options); returns the Inspection or the failure."""
-    with common._fresh() as cur:
-        try:
-            return importer.inspect_file(cur, path, options), None
-        except importer.ImportFailed as exc:
-            return None, exc.problems
-        except (store.StoreError, duckdb.Error, OSError) as exc:
-            return None, [importer.Problem("read_error", "error", 0, params={"detail": str(exc).splitlines()[0]})]
-
-
 def report_table(problems: list[importer.Problem]) -> pd.DataFrame:
     """The validation report as a readable table."""
-    lang = common.lang()
     return pd.DataFrame([{
         tr("im.col_severity"): tr(f"severity.{p.severity}"),
-        tr("im.col_problem"): p.message(lang),
+        tr("im.col_problem"): p.message(lang()),
         tr("im.col_rows"): ", ".join(map(str, p.rows)) + (" …" if p.count > len(p.rows) and p.rows else ""),
         tr("im.col_examples"): " | ".join(p.examples),
-        tr("im.col_fix"): p.fix(lang),
+        tr("im.col_fix"): p.fix(lang()),
     } for p in problems])
 
 
@@ -110,6 +89,12 @@ def options_from_widgets(columns: list[str] | None) -> importer.ImportOptions:
     )
 
 
+page_title("im.title")
+if viewer_mode():
+    st.info(tr("im.viewer"))
+    st.stop()
+st.caption(tr("im.intro"))
+
 path = choose_file()
 if path is not None:
     if st.session_state.get("im_file") != str(path):
@@ -123,7 +108,7 @@ if path is not None:
     options = options_from_widgets(columns)
     scan_options = importer.ImportOptions(columns=options.columns, timestamp_format=options.timestamp_format,
                                           exclude_activities=options.exclude_activities, remember="all")
-    ins, failure = inspect(str(path), path.stat().st_mtime, scan_options, common.data_version())
+    ins, failure = cache.inspect_file(str(path), path.stat().st_mtime, scan_options)
     if failure:
         st.error(tr("import.failed"))
         st.dataframe(report_table(failure), hide_index=True, key="im_report_fail")
@@ -155,7 +140,7 @@ if path is not None:
     st.subheader(tr("im.formats"))
     st.text_input(tr("im.format_override"), key="im_format", help=tr("im.format_help"))
     for role, fmt in ins.formats.items():
-        st.markdown(tr("im.format_of", role=tr(f"role.{role}"), label=fmt.describe(common.lang())))
+        st.markdown(tr("im.format_of", role=tr(f"role.{role}"), label=fmt.describe(lang())))
         examples = [(raw, parsed) for s in fmt.shapes for raw, parsed in zip(s.examples, s.parsed, strict=True)][:6]
         st.dataframe(pd.DataFrame(examples, columns=[tr("im.raw"), tr("im.parsed")]), hide_index=True,
                      key=f"im_examples_{role}")
@@ -184,48 +169,41 @@ if path is not None:
     if st.button(tr("im.go"), type="primary", disabled=blocked, key="im_go"):
         bar = st.progress(0.0, text=tr("im.progress", stage=""))
         try:
-            with common._fresh() as cur:
-                result = importer.import_file(
-                    cur, path, options_from_widgets(ins.columns),
-                    progress=lambda f, stage: bar.progress(f, text=tr("im.progress", stage=tr(f"stage.{stage}"))))
+            result = cache.import_file(
+                path, options_from_widgets(ins.columns),
+                progress=lambda f, stage: bar.progress(f, text=tr("im.progress", stage=tr(f"stage.{stage}"))))
         except importer.ImportFailed as exc:
             st.error(tr("import.failed"))
             st.dataframe(report_table(exc.problems), hide_index=True, key="im_report_after")
         else:
-            common.data_changed()
             st.session_state["pending_log"] = result.log_id  # the sidebar selects it on the next run
-            st.session_state["im_done"] = tr("im.done", name=result.name, cases=result.cases, events=result.events)
+            pass_message(tr("im.done", name=result.name, cases=result.cases, events=result.events))
             st.switch_page("pages/overview.py")
 
 st.divider()
 st.subheader(tr("im.manage"))
 if message := st.session_state.pop("im_deleted", None):
     st.info(message)
-for info in common.logs(common.data_version(), str(store.db_path())):
+for info in cache.logs():
     with st.expander(f"{info.log_id} · {info.name}"):
         st.caption(tr("im.log_line", cases=info.n_cases, events=info.n_events, when=info.imported_at))
         new_name = st.text_input(tr("im.rename"), value=info.name, key=f"im_rename_{info.log_id}")
         if st.button(tr("im.rename_go"), key=f"im_rename_go_{info.log_id}"):
-            taken = {other.name for other in common.logs(common.data_version(), str(store.db_path()))
-                     if other.log_id != info.log_id}
+            taken = {other.name for other in cache.logs() if other.log_id != info.log_id}
             if not new_name.strip():
                 st.error(tr("err.empty_name"))
             elif new_name.strip() in taken:
                 st.error(tr("err.name_taken", name=new_name.strip()))
             else:
-                with common._fresh() as cur:
-                    store.rename_log(cur, info.log_id, new_name)
-                common.data_changed()
+                cache.rename_log(info.log_id, new_name)
                 st.rerun()
         confirm = st.checkbox(tr("im.delete_confirm", name=info.name), key=f"im_delete_ok_{info.log_id}")
         if st.button(tr("im.delete"), disabled=not confirm, key=f"im_delete_{info.log_id}"):
             try:
-                with common._fresh() as cur:
-                    store.delete_log(cur, info.log_id)
+                cache.delete_log(info.log_id)
                 st.session_state["im_deleted"] = tr("im.deleted", name=info.name)
             except store.LogNotFound:
                 st.session_state["im_deleted"] = tr("side.no_log_gone")  # another session deleted it first
-            common.data_changed()
             st.rerun()
         st.caption(tr("im.mapping_used"))
         st.code(json.dumps(info.mapping, ensure_ascii=False, indent=2), language="json")

@@ -6,20 +6,13 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import common, finding_form
-from pages.common import format_duration, tr
+from analysis.formatting import MISSING, days, duration
+from pages import cache, finding_form
+from pages.state import lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("ov.title"))
-if message := st.session_state.pop("im_done", None):
-    st.success(message)  # the Import page sent the user here
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
+log_id, flt = page_header("ov.title")
 finding_form.matching_notice(log_id)
-k = common.kpis(log_id, flt)
+k = cache.kpis(log_id, flt)
 if k["cases"] == 0:
     st.warning(tr("ov.empty"))
     st.stop()
@@ -30,28 +23,28 @@ row1[1].metric(tr("kpi.events"), f"{k['events']:,}")
 row1[2].metric(tr("kpi.activities"), f"{k['activities']:,}")
 row1[3].metric(tr("kpi.variants"), f"{k['variants']:,}")
 row2 = st.columns(4)
-row2[0].metric(tr("kpi.median_cycle"), format_duration(k["median_cycle_seconds"]), help=tr("help.cycle"))
-row2[1].metric(tr("kpi.p90_cycle"), format_duration(k["p90_cycle_seconds"]), help=tr("help.cycle"))
+row2[0].metric(tr("kpi.median_cycle"), duration(k["median_cycle_seconds"], lang()), help=tr("help.cycle"))
+row2[1].metric(tr("kpi.p90_cycle"), duration(k["p90_cycle_seconds"], lang()), help=tr("help.cycle"))
 no_unit = k["handoff_unit"] is None  # neither departments nor resources in this log
-row2[2].metric(tr("kpi.handoffs"), "–" if no_unit else f"{k['handoffs_per_case']:.1f}", help=tr("help.handoffs"))
+row2[2].metric(tr("kpi.handoffs"), MISSING if no_unit else f"{k['handoffs_per_case']:.1f}",
+               help=tr("help.handoffs"))
 per_case_label = "kpi.departments" if k["handoff_unit"] == "department" else "kpi.resources_per_case"
-row2[3].metric(tr(per_case_label), "–" if no_unit else f"{k['departments_per_case']:.1f}")
+row2[3].metric(tr(per_case_label), MISSING if no_unit else f"{k['departments_per_case']:.1f}")
 
-cycles = common.cycle_times(log_id, flt)
-days = cycles["cycle_seconds"] / 86400
+cycles = cache.cycle_times(log_id, flt)
 left, right = st.columns(2)
 with left:
-    fig = px.histogram(x=days, nbins=60, title=tr("ov.dist"),
+    fig = px.histogram(x=days(cycles["cycle_seconds"]), nbins=60, title=tr("ov.dist"),
                        labels={"x": tr("axis.days"), "count": tr("ov.dist_y")})
     fig.update_layout(yaxis_title=tr("ov.dist_y"), xaxis_title=tr("axis.days"), bargap=0.05, showlegend=False)
     fig.update_traces(hovertemplate=f"%{{x}} {tr('axis.days')}<br>%{{y}} {tr('ov.dist_y')}<extra></extra>")
     for value, label, dash in ((k["median_cycle_seconds"], tr("ov.median"), "solid"),
                                (k["p90_cycle_seconds"], tr("ov.p90"), "dash")):
-        fig.add_vline(x=value / 86400, line_dash=dash, line_color="#d62728",
-                      annotation_text=f"{label} {format_duration(value)}", annotation_position="top right")
+        fig.add_vline(x=days(value), line_dash=dash, line_color="#d62728",
+                      annotation_text=f"{label} {duration(value, lang())}", annotation_position="top right")
     st.plotly_chart(fig, key="ov_dist")
 with right:
-    weekly = common.weekly_throughput(log_id, flt)
+    weekly = cache.weekly_throughput(log_id, flt)
     long = weekly.melt(id_vars="week", value_vars=["started", "finished"], var_name="kind", value_name="cases")
     long["kind"] = long["kind"].map({"started": tr("ov.started"), "finished": tr("ov.finished")})
     fig = px.line(long, x="week", y="cases", color="kind", title=tr("ov.weekly"),
@@ -59,15 +52,16 @@ with right:
     fig.update_xaxes(tickformat="%Y-%m")
     st.plotly_chart(fig, key="ov_weekly")
 
-attributes = common.case_attribute_names(log_id)
+attributes = cache.case_attribute_names(log_id)
 if attributes:
     attr = st.selectbox(tr("ov.attr_pick"), attributes, key="ov_attr")
-    stats = common.cycle_by_attribute(log_id, attr, flt)
+    stats = cache.cycle_by_attribute(log_id, attr, flt)
     fig = go.Figure()
     for _, s in stats.iterrows():
         fig.add_trace(go.Box(
-            name=str(s["value"]), x=[str(s["value"])], q1=[s["q1"] / 86400], median=[s["median"] / 86400], q3=[s["q3"] / 86400],
-            lowerfence=[s["lower_fence"] / 86400], upperfence=[s["upper_fence"] / 86400],
+            name=str(s["value"]), x=[str(s["value"])],
+            q1=[days(s["q1"])], median=[days(s["median"])], q3=[days(s["q3"])],
+            lowerfence=[days(s["lower_fence"])], upperfence=[days(s["upper_fence"])],
             hoverinfo="y+name", showlegend=False,
         ))
     fig.update_layout(title=tr("ov.by_attr", attr=attr), yaxis_title=tr("axis.days"), xaxis_title=attr)
@@ -77,7 +71,7 @@ else:
 
 st.subheader(tr("ov.slowest"))
 slow = cycles.head(20).copy()
-slow["cycle_seconds"] = (slow["cycle_seconds"] / 86400).round(1)
+slow["cycle_seconds"] = days(slow["cycle_seconds"]).round(1)
 slow = slow.rename(columns={"case_id": tr("col.case"), "start_ts": tr("col.start"), "end_ts": tr("col.end"),
                             "cycle_seconds": tr("col.cycle_days"), "n_events": tr("col.events")})
 st.dataframe(slow, hide_index=True, key="ov_slowest")

@@ -8,16 +8,26 @@ import pandas as pd
 import streamlit as st
 
 from analysis import exports, map_render, process_map
-from pages import common
-from pages.common import format_duration, tr
+from analysis.formatting import duration
+from pages import cache
+from pages.state import lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("pm.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
+
+def edge_value(e: process_map.MapEdge, overlay: str) -> float:
+    """The overlay's number for an edge (times are 0 on the artificial start and end edges)."""
+    return {"frequency": e.frequency, "cases": e.cases, "mean": e.mean_seconds or 0,
+            "median": e.median_seconds or 0, "p90": e.p90_seconds or 0}[overlay]
+
+
+def edge_label(e: process_map.MapEdge, overlay: str) -> str:
+    """What the edge says on the map."""
+    if overlay in ("frequency", "cases"):
+        return f"{edge_value(e, overlay):,}"
+    return "" if process_map.START in (e.source, e.target) or process_map.END in (e.source, e.target) \
+        else duration(edge_value(e, overlay), lang())
+
+
+log_id, flt = page_header("pm.title")
 
 overlays = ["frequency", "cases", "mean", "median", "p90"]
 left, mid, right = st.columns([2, 3, 3])
@@ -25,30 +35,15 @@ overlay = left.radio(tr("pm.overlay"), overlays, format_func=lambda o: tr(f"pm.o
 activity_pct = mid.slider(tr("pm.activities"), 5, 100, 100, step=5, key="pm_activities")
 path_pct = right.slider(tr("pm.paths"), 0, 100, 100, step=5, key="pm_paths")
 
-counts = common.activity_counts(log_id, flt)
+counts = cache.activity_counts(log_id, flt)
 if not counts:
     st.warning(tr("ov.empty"))
     st.stop()
 kept = process_map.keep_activities(counts, activity_pct / 100)
-pm = process_map.prune_paths(common.discover_map(log_id, kept, flt), path_pct / 100)
+pm = process_map.prune_paths(cache.discover_map(log_id, kept, flt), path_pct / 100)
 
-
-def edge_value(e: process_map.MapEdge) -> float:
-    """The overlay's number for an edge (times are 0 on the artificial start and end edges)."""
-    return {"frequency": e.frequency, "cases": e.cases, "mean": e.mean_seconds or 0,
-            "median": e.median_seconds or 0, "p90": e.p90_seconds or 0}[overlay]
-
-
-def edge_label(e: process_map.MapEdge) -> str:
-    """What the edge says on the map."""
-    if overlay in ("frequency", "cases"):
-        return f"{edge_value(e):,}"
-    return "" if process_map.START in (e.source, e.target) or process_map.END in (e.source, e.target) \
-        else format_duration(edge_value(e))
-
-
-values = {(e.source, e.target): edge_value(e) for e in pm.edges}
-labels = {(e.source, e.target): edge_label(e) for e in pm.edges}
+values = {(e.source, e.target): edge_value(e, overlay) for e in pm.edges}
+labels = {(e.source, e.target): edge_label(e, overlay) for e in pm.edges}
 nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
 # In the time views, the three edges holding the most time in total are drawn in red.
 hot = process_map.bottleneck_edges(pm) if overlay in ("mean", "median", "p90") else set()

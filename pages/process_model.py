@@ -5,24 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import process_model
-from pages import common
-from pages.common import tr
+from pages import cache
+from pages.state import page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("md.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
+log_id, flt = page_header("md.title")
 
 noise = st.slider(tr("md.noise"), 0.0, 0.5, 0.2, step=0.05, format="%.2f", key="md_noise", help=tr("md.noise_help"))
 with st.spinner(tr("md.mining")):
-    model = common.discover_model(log_id, noise, flt)
+    model = cache.discover_model(log_id, noise, flt)
 if model is None:
     st.warning(tr("md.empty"))
     st.stop()
-fitness = common.replay_fitness(log_id, model, flt)
+fitness = cache.replay_fitness(log_id, model, flt)
 
 gateways = sum(1 for n in model.nodes if n.kind in ("xor", "and", "or"))
 left, right = st.columns(2)

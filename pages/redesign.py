@@ -3,27 +3,36 @@ compare KPIs, maps and cycle-time distributions side by side."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import map_render, process_map
+from analysis.formatting import MISSING, days, duration, is_missing, share, signed_duration
 from analysis.redesign import OPS, Scenario, describe_operation
-from pages import common, finding_form
-from pages.common import format_duration, tr
+from pages import cache, finding_form
+from pages.state import err, lang, page_header, tr, viewer_mode
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("rd.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
-choices = common.filter_choices(log_id)
+
+def shown(kpi: str, value: float) -> str:
+    """A KPI value in its unit."""
+    if is_missing(value):
+        return MISSING
+    if kpi.endswith("seconds"):
+        return signed_duration(value, lang())
+    if kpi == "waiting_share":
+        return share(value)
+    return f"{value:.2f}"
+
+
+log_id, flt = page_header("rd.title")
+choices = cache.filter_choices(log_id)
 activities, departments = choices["activities"], choices["departments"]
 
 # --- The scenario being edited lives in session state as a list of operation dicts. -----------------------
-stored = common.stored_scenarios()
+stored = cache.stored_scenarios()
 names = [s.name for _, s in stored]
 NEW = "\x00new"
 if pending := st.session_state.pop("rd_scenario_pending", None):
@@ -44,7 +53,7 @@ with st.expander(tr("rd.edit"), expanded=not ops):
     st.text_input(tr("rd.name"), key="rd_name")
     for i, op in enumerate(ops):
         left, right = st.columns([12, 1])
-        left.markdown(f"{i + 1}. {describe_operation(op, common.lang())}")
+        left.markdown(f"{i + 1}. {describe_operation(op, lang())}")
         if right.button("✕", key=f"rd_del_{i}", help=tr("rd.remove_op")):
             ops.pop(i)
             st.rerun()
@@ -75,19 +84,20 @@ with st.expander(tr("rd.edit"), expanded=not ops):
         try:
             Scenario.of("check", [new])
         except ValueError as exc:
-            st.error(tr("rd.bad_op", detail=common.err(exc)))
+            st.error(tr("rd.bad_op", detail=err(exc)))
         else:
             ops.append(new)
             st.rerun()
     left, mid, right = st.columns(3)
-    if not common.viewer_mode():
+    if not viewer_mode():
         if left.button(tr("rd.save"), key="rd_save", type="primary"):
-            common.save_scenario(Scenario.of(st.session_state["rd_name"] or tr("rd.default_name"), ops), log_id)
+            saved_name = st.session_state["rd_name"] or tr("rd.default_name")
+            cache.save_scenario(Scenario.of(saved_name, ops), log_id)
             st.session_state["rd_loaded"] = st.session_state["rd_name"]
             st.session_state["rd_scenario_pending"] = st.session_state["rd_name"]
             st.rerun()
         if pick != NEW and mid.button(tr("rd.delete"), key="rd_delete"):
-            common.delete_scenario(next(i for i, s in stored if s.name == pick))
+            cache.delete_scenario(next(i for i, s in stored if s.name == pick))
             st.rerun()
     right.download_button(tr("rd.export"), Scenario.of(st.session_state["rd_name"] or "scenario", ops).to_json(),
                           file_name="scenario.json", mime="application/json", key="rd_export")
@@ -97,7 +107,7 @@ with st.expander(tr("rd.edit"), expanded=not ops):
         try:
             loaded = Scenario.from_json(uploaded.getvalue().decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(tr("rd.bad_file", detail=common.err(exc)))
+            st.error(tr("rd.bad_file", detail=err(exc)))
         else:
             st.session_state["rd_pending_load"] = (loaded.operations, loaded.name)
             st.rerun()
@@ -110,31 +120,20 @@ if missing:
 st.caption(tr("rd.assumptions"))
 
 # --- Replay and compare. ----------------------------------------------------------------------------------
-as_is, to_be, table = common.scenario_outcome(log_id, scenario, flt)
+as_is, to_be, table = cache.scenario_outcome(log_id, scenario, flt)
 if as_is.empty:
     st.warning(tr("ov.empty"))
     st.stop()
 row = table.set_index("kpi")
 cols = st.columns(4)
-for col, kpi, fmt in ((cols[0], "median_cycle_seconds", format_duration), (cols[1], "p90_cycle_seconds", format_duration),
+words = partial(duration, lang=lang())
+for col, kpi, fmt in ((cols[0], "median_cycle_seconds", words), (cols[1], "p90_cycle_seconds", words),
                       (cols[2], "handoffs_per_case", lambda v: f"{v:.1f}"),
                       (cols[3], "departments_per_case", lambda v: f"{v:.1f}")):
     r = row.loc[kpi]
     col.metric(tr(f"rd.k_{kpi}"), fmt(r["to_be"]), delta=(fmt(r["delta"]) if kpi.endswith("seconds")
                                                           else f"{r['delta']:+.1f}"), delta_color="inverse",
                help=tr("rd.metric_help", as_is=fmt(r["as_is"])))
-
-
-def shown(kpi: str, value: float) -> str:
-    """A KPI value in its unit."""
-    if value != value:
-        return "–"
-    if kpi.endswith("seconds"):
-        return format_duration(value) if value >= 0 else "−" + format_duration(-value)
-    if kpi == "waiting_share":
-        return f"{value:.1%}"
-    return f"{value:.2f}"
-
 
 st.dataframe(pd.DataFrame({
     tr("rd.col_kpi"): [tr(f"rd.k_{k}") for k in table["kpi"]],
@@ -147,15 +146,15 @@ st.dataframe(pd.DataFrame({
 
 fig = go.Figure()
 for frame, name, colour in ((as_is, tr("rd.as_is"), "#7f7f7f"), (to_be, tr("rd.to_be"), "#2ca02c")):
-    fig.add_histogram(x=frame["cycle_seconds"] / 86400, name=name, opacity=0.6, marker_color=colour, nbinsx=60)
+    fig.add_histogram(x=days(frame["cycle_seconds"]), name=name, opacity=0.6, marker_color=colour, nbinsx=60)
 fig.update_layout(barmode="overlay", title=tr("rd.distribution"), xaxis_title=tr("axis.days"),
                   yaxis_title=tr("ov.dist_y"), legend_orientation="h")
 st.plotly_chart(fig, key="rd_dist")
 
 # --- Maps side by side: what changed is drawn in red on the to-be map. ------------------------------------
 st.subheader(tr("rd.maps"))
-before = common.discover_map(log_id, list(common.activity_counts(log_id, flt)), flt)
-after = common.to_be_map(log_id, scenario, flt)
+before = cache.discover_map(log_id, list(cache.activity_counts(log_id, flt)), flt)
+after = cache.to_be_map(log_id, scenario, flt)
 old_edges = {(e.source, e.target) for e in before.edges}
 changed = {(e.source, e.target) for e in after.edges if (e.source, e.target) not in old_edges}
 gone = sorted(set(before.activities) - set(after.activities))
@@ -175,7 +174,8 @@ for column, pm, title, hot in ((left, before, tr("rd.as_is"), set()), (right, af
     with column:
         st.iframe(map_render.zoomable_html(svg, height, tr("pm.fit")), height=height)
 if changed or gone or new_nodes:
-    st.caption(tr("rd.changes", edges=len(changed), gone=", ".join(gone) or "–", new=", ".join(new_nodes) or "–"))
+    st.caption(tr("rd.changes", edges=len(changed), gone=", ".join(gone) or MISSING,
+                      new=", ".join(new_nodes) or MISSING))
 st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, changed, shared), file_name="to_be_map.svg",
                    mime="image/svg+xml", key="rd_svg")
 
@@ -186,11 +186,11 @@ bpmn = st.file_uploader(tr("rd.bpmn"), type=["bpmn", "xml"], key="rd_bpmn")
 result = None
 try:
     if bpmn is not None:
-        result = common.conformance_of_bpmn(log_id, bpmn.getvalue().decode("utf-8-sig", errors="replace"), flt)
+        result = cache.conformance_of_bpmn(log_id, bpmn.getvalue().decode("utf-8-sig", errors="replace"), flt)
     else:
-        result = common.conformance_of_scenario(log_id, scenario, flt)
+        result = cache.conformance_of_scenario(log_id, scenario, flt)
 except ValueError as exc:
-    st.error(tr("rd.bad_bpmn", detail=common.err(exc)))
+    st.error(tr("rd.bad_bpmn", detail=err(exc)))
 if result is not None:
     a, b, c = st.columns(3)
     a.metric(tr("rd.fitness"), f"{result.fitness:.1%}", help=tr("rd.method", method=result.method))

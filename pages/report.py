@@ -9,28 +9,22 @@ import streamlit as st
 
 from analysis import compare
 from analysis.errors import UserError
-from pages import calendar_panel, common
-from pages.common import tr
+from pages import cache, calendar_panel
+from pages.state import err, lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("rp.page_title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
-st.caption(tr("rp.intro"))
+log_id, flt = page_header("rp.page_title", "rp.intro")
 
 left, right = st.columns(2)
-lang = left.radio(tr("rp.lang"), ["zh", "en"], index=["zh", "en"].index(common.lang()),
-                  format_func=lambda v: {"zh": "中文", "en": "English"}[v], horizontal=True, key="rp_lang")
-stored = common.stored_scenarios()
+report_lang = left.radio(tr("rp.lang"), ["zh", "en"], index=["zh", "en"].index(lang()),
+                         format_func=lambda v: {"zh": "中文", "en": "English"}[v], horizontal=True,
+                         key="rp_lang")
+stored = cache.stored_scenarios()
 NONE = "\x00none"
 pick = right.selectbox(tr("rp.scenario"), [NONE, *(s.name for _, s in stored)],
                        format_func=lambda n: tr("rp.no_scenario") if n == NONE else n, key="rp_scenario")
 scenario = next((s for _, s in stored if s.name == pick), None)
 
-saved = common.kb_list()
+saved = cache.kb_list()
 if saved.empty:
     st.caption(tr("rp.no_findings"))
     finding_ids: tuple = ()
@@ -47,7 +41,7 @@ else:
     st.caption(tr("rp.no_compare"))
 calendar = calendar_panel.controls(log_id, "rp_wt")
 
-wanted = (log_id, lang, flt, scenario, finding_ids, calendar, cohorts_json)
+wanted = (log_id, report_lang, flt, scenario, finding_ids, calendar, cohorts_json)
 if st.button(tr("rp.build"), key="rp_build", type="primary"):
     st.session_state["rp_request"] = wanted
 request = st.session_state.get("rp_request")
@@ -57,9 +51,9 @@ if request != wanted:
     st.info(tr("rp.stale"))
 try:
     with st.spinner(tr("rp.building")):
-        files = common.report_files(*request)
+        files = cache.report_files(*request)
 except UserError as exc:   # e.g. the comparison cannot be made on the cases the filter keeps now
-    st.warning(common.err(exc))
+    st.warning(err(exc))
     st.stop()
 st.success(tr("rp.built", size=len(files.html.encode("utf-8")) / 1e6, charts=files.charts))
 down_html, down_xlsx = st.columns(2)

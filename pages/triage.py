@@ -7,23 +7,28 @@ import plotly.express as px
 import streamlit as st
 
 from analysis import exports, triage
-from pages import common
-from pages.common import format_duration, tr
+from analysis.formatting import MISSING, days, duration, share
+from pages import cache
+from pages.state import lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("tg.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
-budget_name = common.tg_budget_attribute(log_id)
-features = common.tg_case_features(log_id, flt, budget_name)
+
+def _cell(value, kind: str) -> str:
+    """One KPI value as a manager reads it."""
+    if value is None or pd.isna(value):
+        return MISSING
+    return {"int": lambda v: f"{int(v):,}", "share": lambda v: share(v, 0),
+            "duration": lambda v: duration(v, lang()), "mean": lambda v: f"{v:.1f}",
+            "money": lambda v: f"{v:,.0f}"}[kind](value)
+
+
+log_id, flt = page_header("tg.title")
+budget_name = cache.tg_budget_attribute(log_id)
+features = cache.tg_case_features(log_id, flt, budget_name)
 if features.empty:
     st.warning(tr("ov.empty"))
     st.stop()
 
-SEP = "；" if common.lang() == "zh" else "; "  # between reasons
+SEP = "；" if lang() == "zh" else "; "  # between reasons
 st.caption(tr("tg.intro"))
 finding = st.container()  # filled once the thresholds below are read: the answer comes first on the page
 
@@ -39,7 +44,7 @@ rare = c3.number_input(tr("tg.th_rare"), value=triage.Thresholds().rare_share * 
 budget = c4.number_input(
     tr("tg.th_budget"), value=None, min_value=0.0, step=10_000.0, format="%.0f", key="tg_budget",
     disabled=budget_name is None,
-    placeholder=tr("tg.auto", v=f"{auto.budget:,.0f}") if auto.budget is not None else "–",
+    placeholder=tr("tg.auto", v=f"{auto.budget:,.0f}") if auto.budget is not None else MISSING,
     help=tr("tg.budget_help", name=budget_name) if budget_name else tr("tg.no_budget"))
 cutoff = c5.slider(tr("tg.th_cutoff"), min_value=1, max_value=12, value=triage.Thresholds().cutoff, key="tg_cutoff")
 
@@ -50,7 +55,7 @@ used = triage.resolve(features, thresholds)
 triaged = triage.triage(features, thresholds, weights)
 st.markdown(tr("tg.rule", wd=weights.department, d=used.departments, wh=weights.handoff, h=used.handoffs,
                wr=weights.rework, wv=weights.rare_variant, rare=used.rare_share, wb=weights.budget,
-               budget=f"{used.budget:,.0f}" if used.budget is not None else "–", cutoff=used.cutoff))
+               budget=f"{used.budget:,.0f}" if used.budget is not None else MISSING, cutoff=used.cutoff))
 if budget_name is None:
     st.caption(tr("tg.no_budget"))
 
@@ -64,8 +69,8 @@ with finding:
         st.markdown(tr("tg.finding_all", cutoff=used.cutoff, total=total))
     else:
         st.markdown(tr("tg.finding", share=project["share"], n=int(project["cases"]), total=total,
-                       project=format_duration(project["median_cycle_seconds"]),
-                       routine=format_duration(routine["median_cycle_seconds"])))
+                       project=duration(project["median_cycle_seconds"], lang()),
+                       routine=duration(routine["median_cycle_seconds"], lang())))
     projects = triaged[triaged["track"] == "project"]
     if len(projects):
         counts = pd.Series([r for rs in projects["reasons"] for r in rs]).value_counts()
@@ -73,14 +78,6 @@ with finding:
         st.markdown(tr("tg.top_reasons", reasons=SEP.join(said)))
 
 st.header(tr("tg.kpis"))
-
-
-def _cell(value, kind: str) -> str:
-    """One KPI value as a manager reads it."""
-    if value is None or pd.isna(value):
-        return "–"
-    return {"int": lambda v: f"{int(v):,}", "share": lambda v: f"{v:.0%}", "duration": format_duration,
-            "mean": lambda v: f"{v:.1f}", "money": lambda v: f"{v:,.0f}"}[kind](value)
 
 
 rows = [("cases", "cases", "int"), ("share", "share", "share"), ("median_cycle_seconds", "median", "duration"),
@@ -96,7 +93,7 @@ st.dataframe(comparison, hide_index=True, key="tg_kpis")
 
 track_names = {track: tr(f"tg.track.{track}") for track in triage.TRACKS}
 plot = pd.DataFrame({"case": triaged["case_id"], "handoffs": triaged["handoffs"],
-                     "days": triaged["cycle_seconds"] / 86400, "score": triaged["score"],
+                     "days": days(triaged["cycle_seconds"]), "score": triaged["score"],
                      "track": triaged["track"].map(track_names)})
 fig = px.scatter(plot, x="handoffs", y="days", color="track", hover_name="case", hover_data={"score": True},
                  opacity=0.45, marginal_y="box", title=tr("tg.scatter"),
@@ -105,16 +102,16 @@ fig = px.scatter(plot, x="handoffs", y="days", color="track", hover_name="case",
 st.plotly_chart(fig, key="tg_scatter")
 
 # Which kinds of campaign (type, region …) the rule sends to the project track.
-groups = common.case_attribute_names(log_id)
+groups = cache.case_attribute_names(log_id)
 if groups:
     st.header(tr("tg.by_value"))
     group = st.selectbox(tr("tg.group"), groups, key="tg_group")
-    by_value = triage.track_by_value(triaged, common.tg_attribute_values(log_id, group, flt))
+    by_value = triage.track_by_value(triaged, cache.tg_attribute_values(log_id, group, flt))
     st.dataframe(pd.DataFrame({
         tr("tg.col_value"): by_value["value"], tr("tg.kpi.cases"): by_value["cases"],
         tr("tg.col_project_share"): by_value["project_share"] * 100,
-        tr("tg.col_median_project"): by_value["median_cycle_project"] / 86400,
-        tr("tg.col_median_routine"): by_value["median_cycle_routine"] / 86400,
+        tr("tg.col_median_project"): days(by_value["median_cycle_project"]),
+        tr("tg.col_median_routine"): days(by_value["median_cycle_routine"]),
     }), hide_index=True, key="tg_by_value", column_config={
         tr("tg.col_project_share"): st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
         tr("tg.col_median_project"): st.column_config.NumberColumn(format="%.1f"),
@@ -133,7 +130,7 @@ listing = pd.DataFrame({
     tr("tg.col_track"): ranked["track"].map(track_names), tr("tg.col_reasons"): why,
     tr("tg.col_departments"): ranked["departments"], tr("tg.col_handoffs"): ranked["handoffs"],
     tr("tg.col_rework"): ranked["rework"], tr("tg.col_variant_share"): (ranked["variant_share"] * 100).round(2),
-    tr("tg.col_budget"): ranked["budget"], tr("col.cycle_days"): (ranked["cycle_seconds"] / 86400).round(1),
+    tr("tg.col_budget"): ranked["budget"], tr("col.cycle_days"): days(ranked["cycle_seconds"]).round(1),
 })
 shown = min(len(listing), 500)
 st.caption(tr("tg.listed", n=len(listing), shown=shown))

@@ -7,17 +7,12 @@ import plotly.express as px
 import streamlit as st
 
 from analysis import process_map
-from pages import common, filter_panel
-from pages.common import format_duration, tr
+from analysis.formatting import days, duration
+from pages import cache, filter_panel
+from pages.state import lang, page_header, tr
 
-common.require_shell()
-log_id = common.active_log()
-st.title(tr("va.title"))
-if log_id is None:
-    st.info(tr("side.no_logs"))
-    st.stop()
-flt = common.active_filter()
-table = common.variant_table(log_id, flt)
+log_id, flt = page_header("va.title")
+table = cache.variant_table(log_id, flt)
 if table.empty:
     st.warning(tr("ov.empty"))
     st.stop()
@@ -31,18 +26,18 @@ shown = pd.DataFrame({
     tr("va.col_cases"): table["cases"],
     tr("va.col_share"): table["share"] * 100,
     tr("va.col_cum"): table["cumulative_share"] * 100,
-    tr("va.col_median"): table["median_seconds"] / 86400,
-    tr("va.col_p90"): table["p90_seconds"] / 86400,
+    tr("va.col_median"): days(table["median_seconds"]),
+    tr("va.col_p90"): days(table["p90_seconds"]),
     tr("va.col_steps"): table["steps"],
     tr("va.col_depts"): table["departments"].map(len),
     tr("va.col_path"): table["activities"].map(lambda a: " → ".join(a)),
 })
 percent = st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)
-days = st.column_config.NumberColumn(format="%.1f")
+in_days = st.column_config.NumberColumn(format="%.1f")
 picked = st.dataframe(
     shown, hide_index=True, key="va_table", on_select="rerun", selection_mode="multi-row",
     column_config={tr("va.col_share"): percent, tr("va.col_cum"): percent,
-                   tr("va.col_median"): days, tr("va.col_p90"): days},
+                   tr("va.col_median"): in_days, tr("va.col_p90"): in_days},
 )
 # A selection can outlive the table it was made on (the filter changed): ignore rows that are gone.
 rows = [i for i in (picked.selection.rows if picked else []) if i < len(table)]
@@ -63,22 +58,23 @@ st.plotly_chart(fig, key="va_chart")
 
 st.header(tr("va.cases"))
 search = st.text_input(tr("va.search"), key="va_search", placeholder=tr("va.search_hint"))
-found = common.case_list(log_id, flt, search)
+found = cache.case_list(log_id, flt, search)
 if found.empty:
     st.info(tr("va.no_match"))
     st.stop()
 st.caption(tr("va.listed", n=len(found)))
 listing = pd.DataFrame({
     tr("col.case"): found["case_id"], tr("col.start"): found["start_ts"], tr("col.end"): found["end_ts"],
-    tr("col.cycle_days"): (found["cycle_seconds"] / 86400).round(1), tr("col.events"): found["n_events"],
+    tr("col.cycle_days"): days(found["cycle_seconds"]).round(1), tr("col.events"): found["n_events"],
     tr("va.col_variant"): found["variant_rank"], tr("va.col_attrs"): found["attributes"],
 })
 st.dataframe(listing, hide_index=True, key="va_cases", height=260)
 
 case_id = st.selectbox(tr("va.pick_case"), found["case_id"].tolist(), key="va_case")
-timeline = common.case_timeline(log_id, case_id)
+timeline = cache.case_timeline(log_id, case_id)
 row = found[found["case_id"] == case_id].iloc[0]
-st.markdown(tr("va.case_line", case=case_id, cycle=format_duration(row["cycle_seconds"]), events=int(row["n_events"])))
+st.markdown(tr("va.case_line", case=case_id, cycle=duration(row["cycle_seconds"], lang()),
+               events=int(row["n_events"])))
 
 # Each event is a bar (its start to its end, or a thin mark when it has no start timestamp), coloured by
 # department; the grey bar before it is the wait since the previous event ended.
@@ -88,14 +84,14 @@ bars = []
 for lab, ev in zip(label, timeline.itertuples(), strict=True):
     if ev.wait_seconds == ev.wait_seconds and ev.wait_seconds > 0:
         bars.append({"step": lab, "from": ev.wait_from, "to": ev.start, "kind": waiting,
-                     "what": tr("va.wait_hover", d=format_duration(ev.wait_seconds))})
+                     "what": tr("va.wait_hover", d=duration(ev.wait_seconds, lang()))})
     end = ev.end if ev.end > ev.start else ev.start + pd.Timedelta(minutes=max(1, row["cycle_seconds"] / 60 / 400))
-    work = format_duration(ev.processing_seconds) if ev.processing_seconds == ev.processing_seconds else "–"
+    work = duration(ev.processing_seconds, lang())  # "–" without a start timestamp
     bars.append({"step": lab, "from": ev.start, "to": end, "kind": ev.department or unknown,
                  "what": f"{ev.resource or ''} · {tr('va.work_hover', d=work)}"})
 # The map's colours: the log's departments in name order take the palette in turn.
 colours = {d: process_map.PALETTE[i % len(process_map.PALETTE)]
-           for i, d in enumerate(common.filter_choices(log_id)["departments"])}
+           for i, d in enumerate(cache.filter_choices(log_id)["departments"])}
 colours[waiting] = "#bbbbbb"
 fig = px.timeline(pd.DataFrame(bars), x_start="from", x_end="to", y="step", color="kind", hover_name="what",
                   color_discrete_map=colours, category_orders={"step": label})

@@ -65,6 +65,19 @@ def test_edge_stats_by_hand(starts):
     assert row["B", "C"].median_wait_seconds == (0.5 * H + 4 * H) / 2
 
 
+def test_an_activitys_department_is_its_most_frequent_among_the_kept_events(db, write):
+    # A: Y in cases 1 and 3, X in 2 and 4, blank in 5 (no vote): a tie, broken by name -> X. B: Z twice, Y once -> Z.
+    # Keeping the cases that touch Y (1 and 3), A's events are all Y.
+    log = ("case,activity,timestamp,department\n1,A,2024-03-04 09:00,Y\n1,B,2024-03-04 10:00,Z\n"
+           "2,A,2024-03-04 09:00,X\n2,B,2024-03-04 10:00,Z\n3,A,2024-03-04 09:00,Y\n3,B,2024-03-04 10:00,Y\n"
+           "4,A,2024-03-04 09:00,X\n5,A,2024-03-04 09:00,\n")
+    log_id = importer.import_file(db, write("d.csv", log)).log_id
+    assert by(bottlenecks.activity_stats(db, log_id), "activity")["A"]["department"] == "X"
+    assert by(bottlenecks.activity_stats(db, log_id), "activity")["B"]["department"] == "Z"
+    assert by(bottlenecks.activity_stats(db, log_id, CaseFilter(departments=("Y",))), "activity")["A"][
+        "department"] == "Y"
+
+
 def test_working_time_changes_the_waits(db, write):
     # Friday 17:00 → Monday 10:00 is 2 working hours; Monday is a holiday for the second variant.
     log = "case,activity,start,end\nc,A,2024-03-08 16:00,2024-03-08 17:00\nc,B,2024-03-11 10:00,2024-03-11 11:00\n"

@@ -16,7 +16,7 @@ import pytest
 
 from analysis import compare, importer, store
 from analysis.errors import UserError, error_text
-from analysis.filters import ALL, AllOf, CaseFilter, case_ids_sql
+from analysis.filters import ALL, AllOf, CaseFilter, case_ids
 
 H = 3600.0
 COHORT_LOG = """case,activity,start,complete,department,region
@@ -42,8 +42,7 @@ def log(db, write):
 
 
 def kept(con, log_id, flt) -> set[str]:
-    sql, params = case_ids_sql(log_id, flt)
-    return {r[0] for r in con.execute(sql, params).fetchall()}
+    return {r[0] for r in case_ids(log_id, flt).rows(con)}
 
 
 def test_cohorts_by_attribute_period_and_speed_keep_the_right_cases(log):

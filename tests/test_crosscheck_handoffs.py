@@ -210,7 +210,7 @@ def test_blanked_copy_has_missing_values_in_our_store(lab):
     raw = lab.raw(key)
     missing = lab.con.execute(
         "SELECT count(*) FILTER (WHERE resource IS NULL), count(*) FILTER (WHERE department IS NULL) "
-        "FROM events WHERE log_id = ?", [lab.log_id(key)]).fetchone()
+        "FROM events WHERE log_id = $log_id", {"log_id": lab.log_id(key)}).fetchone()
     # 8,577 rows: rows ≡ 2 (mod 5) and ≡ 3 (mod 7).
     assert missing == ((raw["resource"] == "").sum(), (raw["department"] == "").sum()) == (1715, 1225)
 

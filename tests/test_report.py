@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from html.parser import HTMLParser
 
 import openpyxl
@@ -161,13 +160,6 @@ def test_redesign_section_only_with_a_scenario(sample, zh_report, en_report):
     assert "预算审批排队" in findings and "24 小时内审批" in findings and "#财务" in findings
 
 
-def test_report_without_the_conformance_module_leaves_that_part_out(sample, monkeypatch):
-    con, log_id, scenario = sample
-    monkeypatch.setitem(sys.modules, "analysis.conformance", None)  # import now raises ImportError
-    text = report.build_report(con, log_id, "en", scenario=scenario)
-    assert "Redesign: " in text and "How today's cases fit the to-be flow" not in text
-
-
 def test_nothing_points_at_the_network(zh_report, en_report):
     for text in (zh_report, en_report):
         page = Page(text)
@@ -300,3 +292,27 @@ def sample_frame():
     from analysis import sample as generator
 
     return generator.generate_sample(defaults.SAMPLE_CASES, defaults.SAMPLE_SEED, "zh")
+
+
+def test_report_for_takes_findings_by_id_and_the_comparison_as_the_compare_page_keeps_it(sample):
+    import json
+
+    from analysis import compare, findings
+    from analysis.filters import ALL
+
+    con, log_id, _ = sample
+    evidence = findings.Evidence("kpi", log_id, figures={"cases": 3000})
+    finding_id = findings.save_finding(con, log_id, "Queue at budget approval", evidence, remedy="Daily slot",
+                                       tags=["finance"])
+    cohorts = compare.by_attribute(ALL, "活动类型", ["常规促销"], ["创新试点"])
+    try:
+        files = report.report_for(con, log_id, "en", ALL, None, (finding_id,), None,
+                                  json.dumps(cohorts.as_params(), ensure_ascii=False))
+        with pytest.raises(store.StoreError, match="No finding"):
+            report.report_for(con, log_id, "en", ALL, None, (finding_id + 1,))
+    finally:
+        findings.delete_finding(con, finding_id)
+    page = Page(files.html)
+    assert "Queue at budget approval" in page.joined("#findings") and "Daily slot" in page.joined("#findings")
+    assert 'id="compare"' in files.html and "#redesign" not in {m for where, _ in page.texts for m in where}
+    assert files.sheets[-4:] == ("Compare KPIs", "Compare steps", "Compare paths", "Findings")

@@ -11,14 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import error_text
-from analysis.working_time import (
-    CALENDARS_CTE,
-    WorkCalendar,
-    calendar_param,
-    expand_ranges,
-    w_sql,
-    working_seconds,
-)
+from analysis.sql import query
+from analysis.working_time import WorkCalendar, calendars, expand_ranges, w_sql, working_seconds
 
 D = dt.datetime
 H = 3600
@@ -55,10 +49,11 @@ def sql_durations(calendar: WorkCalendar, rows: list[tuple]) -> list[float]:
     first = min(min(r[0], r[1]) for r in rows).date()
     last = max(max(r[0], r[1]) for r in rows).date()
     cols = ("coalesce(k.c, g.c)", "coalesce(k.base, g.base)", "coalesce(k.s, g.s)", "coalesce(k.l, g.l)")
-    return [r[0] for r in con.execute(
-        f"""WITH {CALENDARS_CTE} SELECT {w_sql('p.b', *cols)} - {w_sql('p.a', *cols)}
+    cal = calendars(calendar, first, last)
+    return [r[0] for r in query(
+        f"""WITH {cal.text} SELECT {w_sql('p.b', *cols)} - {w_sql('p.a', *cols)}
             FROM p CROSS JOIN (SELECT * FROM cal WHERE dept IS NULL) g LEFT JOIN cal k ON k.dept = p.d
-            ORDER BY p.i""", [calendar_param(calendar, first, last)]).fetchall()]
+            ORDER BY p.i""", cal).rows(con)]
 
 
 def test_sql_equals_hand_values():
