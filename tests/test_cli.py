@@ -11,12 +11,22 @@ import duckdb
 D = dt.datetime
 
 
+def _not_json(constant: str):
+    """json.loads' parse_constant: called for NaN, Infinity and -Infinity, none of which is JSON."""
+    raise AssertionError(f"{constant} in the --json output (jq and strict parsers reject it)")
+
+
+def strict_json(text: str) -> dict | list:
+    """`text` parsed as strict JSON: NaN or Infinity in it fails the test."""
+    return json.loads(text, parse_constant=_not_json)
+
+
 def ok(result) -> dict | list | str:
-    """The stdout of a command that succeeded, decoded when it is JSON (--json)."""
+    """The stdout of a command that succeeded, decoded (strictly) when it is JSON (--json)."""
     code, out, err = result
     assert code == 0, err
     assert "Traceback" not in err
-    return json.loads(out) if out.lstrip().startswith(("{", "[")) else out
+    return strict_json(out) if out.lstrip().startswith(("{", "[")) else out
 
 
 def failed(result) -> str:
