@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import importer, store
+from analysis.sql import query
 
 SAMPLE_NAME = "示例：营销活动 Sample campaigns"
 SAMPLE_CASES = 3000
@@ -24,7 +25,7 @@ SAMPLE_SCENARIO_OPERATIONS = [
 
 
 def ensure_sample(con: duckdb.DuckDBPyConnection) -> int | None:
-    """Import the generated sample log if the store holds no log yet; returns its id (None if nothing done)."""
+    """Import the generated sample log if the store holds no log yet; its id (None when nothing was done)."""
     if store.list_logs(con):
         return None
     from analysis import sample
@@ -48,5 +49,6 @@ def _sample_scenario():
 
 def sample_log_id(con: duckdb.DuckDBPyConnection) -> int | None:
     """The id of the shipped sample log, if it is in the store."""
-    row = con.execute("SELECT log_id FROM logs WHERE name = ? ORDER BY log_id LIMIT 1", [SAMPLE_NAME]).fetchone()
+    row = query("SELECT log_id FROM logs WHERE name = $name ORDER BY log_id LIMIT 1",
+                name=SAMPLE_NAME).one(con)
     return int(row[0]) if row else None

@@ -14,7 +14,8 @@ NAMES: dict[str, tuple[str, ...]] = {
     "case": (
         "case:concept:name", "caseid", "case", "caseidentifier", "casenumber", "caseno", "traceid",
         "ticketid", "incidentid", "orderid", "processid", "instanceid", "campaignid",
-        "案例编号", "案例id", "案例号", "案例", "工单号", "工单编号", "流程编号", "流程实例", "单号", "单据编号",
+        "案例编号", "案例id", "案例号", "案例", "工单号", "工单编号", "流程编号", "流程实例", "单号",
+        "单据编号",
     ),
     "activity": (
         "concept:name", "activity", "activityname", "task", "taskname", "eventname", "event", "action",
@@ -31,7 +32,8 @@ NAMES: dict[str, tuple[str, ...]] = {
         "开始时间", "开始日期", "起始时间", "接收时间",
     ),
     "resource": (
-        "org:resource", "resource", "user", "username", "performer", "executor", "employee", "agent", "worker",
+        "org:resource", "resource", "user", "username", "performer", "executor", "employee", "agent",
+        "worker",
         "执行人", "处理人", "操作人", "经办人", "负责人", "员工", "办理人",
     ),
     "department": (

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from analysis import sniff
-from analysis.store import quote_ident
+from analysis.sql import Query, query, quote_ident
 
 RAW = "raw_rows"       # the first SAMPLE_ROWS rows as a TEMP table: detection and preview read only these
 SAMPLE_ROWS = 10_000
@@ -29,8 +29,7 @@ class Staged:
 
     kind: str                      # csv | xlsx | parquet | xes
     columns: list[str]
-    source: str                    # FROM clause over every row (its ? parameters in `params`)
-    params: list
+    source: Query                  # FROM clause over every row, with its parameters
     row_offset: int                # row_no = rowid + row_offset (the header is row 1)
     encoding: str = ""
     delimiter: str = ""
@@ -41,7 +40,7 @@ class Staged:
     temp_files: list[Path] = field(default_factory=list)
     path: Path | None = None
     unclosed_quote: int | None = None  # row where a quote opens and never closes (later rows are lost)
-    sample_source: str = ""        # a cheaper FROM clause for the sample (same parameters); default `source`
+    sample_source: Query | None = None  # a cheaper FROM clause for the sample; default `source`
 
     def cleanup(self) -> None:
         """Remove temporary copies made for reading."""
@@ -92,10 +91,12 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
     kind = file_kind(path)
     cur.execute(f"DROP TABLE IF EXISTS {RAW}")
     try:
-        staged = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx, "xes": _stage_xes}[kind](cur, path)
+        stager = {"csv": _stage_csv, "parquet": _stage_parquet, "xlsx": _stage_xlsx, "xes": _stage_xes}[kind]
+        staged = stager(cur, path)
         try:
-            cur.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM {staged.sample_source or staged.source} "
-                        f"LIMIT {SAMPLE_ROWS}", staged.params)
+            sample = staged.sample_source or staged.source
+            query(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM {sample.text} LIMIT {SAMPLE_ROWS}",
+                  sample).run(cur)
         except duckdb.Error:
             staged.cleanup()
             if kind == "csv" and staged.encoding in ("utf-8", "utf-8-sig"):
@@ -120,11 +121,11 @@ def stage(cur: duckdb.DuckDBPyConnection, path: str | os.PathLike) -> Staged:
 
 
 def finish(cur: duckdb.DuckDBPyConnection, staged: Staged, lines: int | None = None) -> Staged | None:
-    """After the full pass over `staged.source`: record malformed and empty rows (`lines`: the file's
-    line count, when counted already).
+    """After the full pass over `staged.source`: record its malformed and empty rows.
 
-    Returns a replacement Staged when the pass met bytes that are not UTF-8 although the first
-    megabyte was: the file must then be read again in the encoding found where those bytes are.
+    `lines` is the file's line count, when counted already. Returns a replacement Staged when the
+    pass met bytes that are not UTF-8 although the first megabyte was: the file must then be read
+    again in the encoding found where those bytes are.
     """
     if staged.kind != "csv":
         return None
@@ -144,7 +145,8 @@ def finish(cur: duckdb.DuckDBPyConnection, staged: Staged, lines: int | None = N
     ).fetchall()
     blanks: list[int] = []
     if staged.encoding in ("utf-8", "utf-8-sig"):
-        blanks, staged.unclosed_quote = sniff.scan_records(staged.path, 1 + staged.n_rows + len(rejects), lines)
+        expected = 1 + staged.n_rows + len(rejects)
+        blanks, staged.unclosed_quote = sniff.scan_records(staged.path, expected, lines)
     staged.rejects = [(int(r[0]), str(r[1]), str(r[2])) for r in rejects[:10]]
     staged.n_rejects = len(rejects)
     staged.skipped = sorted({int(r[0]) for r in rejects} | set(blanks))
@@ -159,32 +161,40 @@ def _stage_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
 def _csv_source(path: Path, dialect: sniff.TextDialect) -> Staged:
     """How DuckDB reads a delimited file, transcoded first when DuckDB cannot read its encoding."""
     copy = sniff.utf8_copy(path, dialect)
-    compression = "gzip" if dialect.compressed and copy is None else "none"
-    # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
-    # timestamps are parsed by our own detection, which reports the rows that fail.
-    options = ("delim = ?, quote = '\"', escape = '\"', header = true, skip = 0, comment = '', "
-               f"store_rejects = true, max_line_size = {MAX_LINE}, null_padding = false, compression = ?")
-    params: list = [str(copy or path), dialect.delimiter, compression]
+    params = {"path": str(copy or path), "delim": dialect.delimiter,
+              "compression": "gzip" if dialect.compressed and copy is None else "none"}
     if dialect.header:
         # The header we read ourselves: DuckDB need not sniff the file (twice: sample, full pass).
         names = _unique_names([name or f"column{i}" for i, name in enumerate(dialect.header)])
-        source = f"read_csv(?, {options}, auto_detect = false, columns = ?)"
-        params.append({name: "VARCHAR" for name in names})
+        typing = "auto_detect = false, columns = $columns"
+        params["columns"] = {name: "VARCHAR" for name in names}
     else:
-        source = f"read_csv(?, {options}, all_varchar = true)"
+        typing = "all_varchar = true"
     # The sample needs the first rows only: with DuckDB's default buffer (16 × max_line_size) each
     # thread first reads 160 MB (0.07 s of a 1M-event import; 0.01 s with the smallest allowed buffer).
-    sample = source.replace("read_csv(?, ", f"read_csv(?, buffer_size = {MAX_LINE + 1}, ", 1)
-    return Staged("csv", [], source, params, 2,
+    return Staged("csv", [], Query(_read_csv(typing), params), 2,
                   dialect.encoding, dialect.delimiter, temp_files=[copy] if copy else [], path=path,
-                  sample_source=sample)
+                  sample_source=Query(_read_csv(typing, buffer_size=MAX_LINE + 1), params))
+
+
+def _read_csv(typing: str, buffer_size: int | None = None) -> str:
+    """The read_csv call over $path with our options; `typing` says how the columns become text."""
+    # Every column as text: case ids such as 'NA' or '007' stay exactly as written, and
+    # timestamps are parsed by our own detection, which reports the rows that fail.
+    options = ["delim = $delim", "quote = '\"'", "escape = '\"'", "header = true", "skip = 0", "comment = ''",
+               "store_rejects = true", f"max_line_size = {MAX_LINE}", "null_padding = false",
+               "compression = $compression", typing]
+    if buffer_size is not None:
+        options.insert(0, f"buffer_size = {buffer_size}")
+    return f"read_csv($path, {', '.join(options)})"
 
 
 def _stage_parquet(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     """Parquet through DuckDB; typed columns become text so one pipeline handles every source."""
-    columns = [d[0] for d in cur.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description]
+    header = query("SELECT * FROM read_parquet($path) LIMIT 0", path=str(path)).run(cur)
+    columns = [d[0] for d in header.description]
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    return Staged("parquet", columns, f"(SELECT {select} FROM read_parquet(?))", [str(path)], 1)
+    return Staged("parquet", columns, query(f"(SELECT {select} FROM read_parquet($path))", path=str(path)), 1)
 
 
 def _cell_text(value) -> str | None:
@@ -232,11 +242,11 @@ def _stage_xlsx(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     while skipped and skipped[-1] == last:
         skipped.pop()
         last -= 1
-    return Staged("xlsx", names, "xlsx_src", [], 2, skipped=skipped)
+    return Staged("xlsx", names, Query("xlsx_src"), 2, skipped=skipped)
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    """Header names made unique the way DuckDB does for CSV (a, a_1, a_2), never clashing with a later name."""
+    """Header names made unique as DuckDB does for CSV (a, a_1, a_2), never clashing with a later name."""
     taken: set[str] = set()
     out = []
     for name in names:
@@ -257,4 +267,4 @@ def _stage_xes(cur: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     if table.num_rows == 0:
         raise ReadError("The XES file holds no events.")
     cur.register("xes_src", table)
-    return Staged("xes", list(table.column_names), "xes_src", [], 1)
+    return Staged("xes", list(table.column_names), Query("xes_src"), 1)

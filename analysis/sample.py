@@ -4,7 +4,9 @@ One row per activity instance with a start and an end, in office hours on Chines
 The log carries known, documented problems (the injected truth, machine-readable in ``TRUTH``) so
 that the dashboard's diagnosis can be checked against them. The same code writes the benchmark logs
 (millions of events), so every step is drawn for all cases at once with numpy; only the handful of
-process steps is a Python loop.
+process steps is a Python loop. `_Simulation` holds the cases and draws a step for many at once,
+`_flow` walks them through the as-is flow, `_staff` assigns the people, `_record_batches` writes the
+rows in a language.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ REGION_NAMES = {
     "en": {"north": "North", "east": "East", "south": "South", "west": "West"},
 }
 DEPARTMENT_NAMES = {
-    "zh": {"branch_north": "区域分公司-华北", "branch_east": "区域分公司-华东", "branch_south": "区域分公司-华南",
+    "zh": {"branch_north": "区域分公司-华北", "branch_east": "区域分公司-华东",
+           "branch_south": "区域分公司-华南",
            "branch_west": "区域分公司-西部", "planning": "市场部-策划室", "advertising": "市场部-广告室",
            "finance": "财务部", "legal": "法务部", "procurement": "采购部", "it": "信息技术部",
            "logistics": "物流部"},
@@ -64,7 +67,8 @@ ACTIVITY_NAMES = {
     "zh": {"submit_request": "提交活动申请", "plan_design": "活动方案设计", "budget_approval": "预算审批",
            "plan_revision": "方案修改", "creative_design": "广告创意设计", "final_creative": "定稿",
            "legal_review": "法务审核", "materials_purchasing": "物资采购", "it_setup": "促销系统配置",
-           "materials_delivery": "物资配送", "campaign_launch": "活动执行", "campaign_evaluation": "活动评估"},
+           "materials_delivery": "物资配送", "campaign_launch": "活动执行",
+           "campaign_evaluation": "活动评估"},
     "en": {"submit_request": "Submit campaign request", "plan_design": "Plan design",
            "budget_approval": "Budget approval", "plan_revision": "Plan revision",
            "creative_design": "Creative design", "final_creative": "Final creative",
@@ -281,130 +285,161 @@ class _Events:
         self.parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, cases: np.ndarray, activity: str, start: np.ndarray, end: np.ndarray) -> None:
+        """One event of `activity` for each of `cases`, from `start` to `end` (working minutes)."""
         self.parts.append((cases, ACTIVITIES.index(activity), self.seq[cases].copy(), start, end))
         self.seq[cases] += 1
 
+    def in_log_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(case, activity, start, end) per event: cases in id order, a case's events in step order.
 
-def _simulate(n_cases: int, seed: int) -> dict[str, np.ndarray]:
-    """Draw cases and events; returns numpy arrays of case attributes and of events in log order."""
-    rng = np.random.default_rng(seed)
-    days = working_days()
-    n_arrival_days = int(np.searchsorted(days, np.datetime64(LAST_ARRIVAL), side="right"))
-    weekday = (days.astype("int64") + 3) % 7
-    batch_days = np.flatnonzero(np.isin(weekday, BATCH_WEEKDAYS))
-    # First batch day at or after each working day (index into batch_days).
-    next_batch = np.searchsorted(batch_days, np.arange(len(days) + 1))
+        Step order is time order: every step starts at or after the previous one ended.
+        """
+        counts = self.seq.astype(np.int64)
+        offset = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        n_events = int(counts.sum())
+        case_of = np.empty(n_events, dtype=np.int32)
+        act_of = np.empty(n_events, dtype=np.int8)
+        start_of = np.empty(n_events, dtype=np.int64)
+        end_of = np.empty(n_events, dtype=np.int64)
+        for cases, act, seq, start, end in self.parts:
+            pos = offset[cases] + seq
+            case_of[pos], act_of[pos], start_of[pos], end_of[pos] = cases, act, start, end
+        return case_of, act_of, start_of, end_of
 
-    ctype = rng.choice(len(CAMPAIGN_TYPES), size=n_cases, p=TYPE_SHARES).astype(np.int8)
-    region = rng.choice(len(REGIONS), size=n_cases, p=REGION_SHARES).astype(np.int8)
-    # Sorted arrivals so that case ids count up with submission time.
-    arrival = np.sort(rng.integers(0, n_arrival_days * DAY, size=n_cases))
-    med, sig = _by_type(BUDGET, ctype)
-    budget = (np.rint(med * np.exp(sig * rng.standard_normal(n_cases)) / 100) * 100).astype(np.int64)
-    lead = np.array([PLANNED_LEAD_DAYS[t] for t in CAMPAIGN_TYPES])[ctype]
-    planned_day = arrival // DAY + lead + rng.integers(-5, 6, size=n_cases)
-    scope_sigma = np.array([SCOPE_SIGMA[t] for t in CAMPAIGN_TYPES])[ctype]
-    scope = np.clip(np.exp(scope_sigma * rng.standard_normal(n_cases)), *SCOPE_CLIP)
 
-    ev = _Events(n_cases)
-    now = arrival.copy()  # end of each case's latest event, in working minutes
-    all_cases = np.arange(n_cases, dtype=np.int32)
+class _Simulation:
+    """The cases being drawn: their attributes, each case's clock, its events, and the one random generator.
 
-    def step(cases: np.ndarray, activity: str, extra_wait: np.ndarray | None = None) -> None:
+    The draws happen in a fixed order (attributes, then the flow step by step, then the staff), so a
+    seed always gives the same log.
+    """
+
+    def __init__(self, n_cases: int, seed: int) -> None:
+        rng = self.rng = np.random.default_rng(seed)
+        self.days = days = working_days()
+        n_arrival_days = int(np.searchsorted(days, np.datetime64(LAST_ARRIVAL), side="right"))
+        weekday = (days.astype("int64") + 3) % 7
+        self.batch_days = np.flatnonzero(np.isin(weekday, BATCH_WEEKDAYS))
+        # First batch day at or after each working day (index into batch_days).
+        self.next_batch = np.searchsorted(self.batch_days, np.arange(len(days) + 1))
+        self.ctype = rng.choice(len(CAMPAIGN_TYPES), size=n_cases, p=TYPE_SHARES).astype(np.int8)
+        self.region = rng.choice(len(REGIONS), size=n_cases, p=REGION_SHARES).astype(np.int8)
+        # Sorted arrivals so that case ids count up with submission time.
+        self.arrival = np.sort(rng.integers(0, n_arrival_days * DAY, size=n_cases))
+        med, sig = _by_type(BUDGET, self.ctype)
+        self.budget = (np.rint(med * np.exp(sig * rng.standard_normal(n_cases)) / 100) * 100).astype(np.int64)
+        lead = np.array([PLANNED_LEAD_DAYS[t] for t in CAMPAIGN_TYPES])[self.ctype]
+        self.planned_day = self.arrival // DAY + lead + rng.integers(-5, 6, size=n_cases)
+        scope_sigma = np.array([SCOPE_SIGMA[t] for t in CAMPAIGN_TYPES])[self.ctype]
+        self.scope = np.clip(np.exp(scope_sigma * rng.standard_normal(n_cases)), *SCOPE_CLIP)
+        self.events = _Events(n_cases)
+        self.now = self.arrival.copy()  # end of each case's latest event, in working minutes
+        self.all_cases = np.arange(n_cases, dtype=np.int32)
+
+    def step(self, cases: np.ndarray, activity: str, extra_wait: np.ndarray | None = None) -> None:
+        """Each of `cases` waits, then performs `activity`; its clock moves to the activity's end."""
         spec = STEPS[activity]
-        types = ctype[cases]
-        ready = now[cases]
-        if spec["wait"] == "batch":
-            # Approvals start only on a Tue/Thu batch day at or after the plan arrives, possibly
-            # several batches later (backlog), within the first office hours of that day.
-            first = next_batch[-(-ready // DAY)]
-            skips = rng.choice(len(BATCH_SKIP_PROBS), size=len(cases), p=BATCH_SKIP_PROBS)
-            if len(cases) and (first + skips).max() >= len(batch_days):
-                raise ValueError("sample log runs past the hard-coded holiday calendar")
-            start = batch_days[first + skips] * DAY + rng.integers(0, BATCH_START_SPREAD, size=len(cases))
-        elif spec["wait"] is None:
-            start = ready
-        else:
-            m, s = spec["wait"]
-            m_arr = np.full(len(cases), float(m))
-            start = ready + _lognormal(rng, m_arr, np.full(len(cases), s), 0.0, m * 6.0)
+        start = self._start(cases, spec["wait"])
         if extra_wait is not None:
             start = start + extra_wait
-        pm, ps = _by_type(spec["proc"], types)
-        pm = pm * scope[cases]
-        end = start + np.maximum(_lognormal(rng, pm, ps, pm / 4, np.minimum(pm * 3, MAX_PROC)), 1)
-        ev.add(cases, activity, start, end)
-        now[cases] = end
+        pm, ps = _by_type(spec["proc"], self.ctype[cases])
+        pm = pm * self.scope[cases]
+        end = start + np.maximum(_lognormal(self.rng, pm, ps, pm / 4, np.minimum(pm * 3, MAX_PROC)), 1)
+        self.events.add(cases, activity, start, end)
+        self.now[cases] = end
 
-    def chance(cases: np.ndarray, probs: dict | float) -> np.ndarray:
-        p = np.array([probs[t] for t in CAMPAIGN_TYPES])[ctype[cases]] if isinstance(probs, dict) else probs
-        return cases[rng.random(len(cases)) < p]
+    def _start(self, cases: np.ndarray, wait) -> np.ndarray:
+        """When each of `cases` starts its next activity, after a wait of kind `wait` (see STEPS)."""
+        ready = self.now[cases]
+        if wait == "batch":
+            # Approvals start only on a Tue/Thu batch day at or after the plan arrives, possibly
+            # several batches later (backlog), within the first office hours of that day.
+            first = self.next_batch[-(-ready // DAY)]
+            skips = self.rng.choice(len(BATCH_SKIP_PROBS), size=len(cases), p=BATCH_SKIP_PROBS)
+            if len(cases) and (first + skips).max() >= len(self.batch_days):
+                raise ValueError("sample log runs past the hard-coded holiday calendar")
+            spread = self.rng.integers(0, BATCH_START_SPREAD, size=len(cases))
+            return self.batch_days[first + skips] * DAY + spread
+        if wait is None:
+            return ready
+        m, s = wait
+        n = len(cases)
+        return ready + _lognormal(self.rng, np.full(n, float(m)), np.full(n, s), 0.0, m * 6.0)
 
-    step(all_cases, "submit_request")
-    step(all_cases, "plan_design")
-    step(all_cases, "budget_approval")
-    returned = chance(all_cases, RETURN_PROB_FIRST)
-    for _ in range(MAX_REVISIONS):
-        if not len(returned):
-            break
-        step(returned, "plan_revision")
-        step(returned, "budget_approval")
-        returned = chance(returned, RETURN_PROB_AGAIN)
+    def chance(self, cases: np.ndarray, probs: dict | float) -> np.ndarray:
+        """The cases drawn with probability `probs` (one per campaign type, or one for all)."""
+        p = (np.array([probs[t] for t in CAMPAIGN_TYPES])[self.ctype[cases]] if isinstance(probs, dict)
+             else probs)
+        return cases[self.rng.random(len(cases)) < p]
+
+    def repeat(self, cases: np.ndarray, activities: tuple[str, ...], first: dict | float, again: dict | float,
+               times: int) -> None:
+        """A loop: cases drawn with `first` redo `activities`, drawn again with `again`, at most `times`."""
+        looping = self.chance(cases, first)
+        for _ in range(times):
+            if not len(looping):
+                break
+            for activity in activities:
+                self.step(looping, activity)
+            looping = self.chance(looping, again)
+
+
+def _flow(sim: _Simulation) -> None:
+    """Every case through the as-is flow (TRUTH["flow"]), step by step."""
+    everyone = sim.all_cases
+    for activity in ("submit_request", "plan_design", "budget_approval"):
+        sim.step(everyone, activity)
+    sim.repeat(everyone, ("plan_revision", "budget_approval"), RETURN_PROB_FIRST, RETURN_PROB_AGAIN,
+               MAX_REVISIONS)
     # Legal reviews the final draft (定稿后送法务审核), not the first draft: with SAMPLE.md's order
     # creative -> legal -> final creative every case would go advertising -> legal -> advertising,
     # and that built-in X->Y->X would outnumber the planning<->finance ping-pong the log must show.
-    step(all_cases, "creative_design")
-    step(all_cases, "final_creative")
-    step(all_cases, "legal_review")
-    rework = chance(all_cases, LEGAL_REWORK_PROB)
-    for _ in range(MAX_LEGAL_REWORKS):
-        if not len(rework):
-            break
-        step(rework, "final_creative")
-        step(rework, "legal_review")
-        rework = chance(rework, LEGAL_REWORK_PROB)
-    step(all_cases, "materials_purchasing")
-    it_cases = chance(all_cases, IT_SETUP_PROB)
+    for activity in ("creative_design", "final_creative", "legal_review"):
+        sim.step(everyone, activity)
+    sim.repeat(everyone, ("final_creative", "legal_review"), LEGAL_REWORK_PROB, LEGAL_REWORK_PROB,
+               MAX_LEGAL_REWORKS)
+    sim.step(everyone, "materials_purchasing")
+    it_cases = sim.chance(everyone, IT_SETUP_PROB)
     m, s = IT_FINANCE_CODE_WAIT
-    codes = rng.random(len(it_cases)) < IT_FINANCE_CODE_PROB
-    extra = np.where(codes, _lognormal(rng, np.full(len(it_cases), float(m)), np.full(len(it_cases), s),
+    codes = sim.rng.random(len(it_cases)) < IT_FINANCE_CODE_PROB
+    extra = np.where(codes, _lognormal(sim.rng, np.full(len(it_cases), float(m)), np.full(len(it_cases), s),
                                        m / 4, m * 4), 0)
-    step(it_cases, "it_setup", extra)
-    step(all_cases, "materials_delivery")
-    step(all_cases, "campaign_launch")
-    step(chance(all_cases, EVALUATION_PROB), "campaign_evaluation")
+    sim.step(it_cases, "it_setup", extra)
+    sim.step(everyone, "materials_delivery")
+    sim.step(everyone, "campaign_launch")
+    sim.step(sim.chance(everyone, EVALUATION_PROB), "campaign_evaluation")
 
-    # Scatter the steps into log order: cases in id order, events of a case in step order (which is
-    # time order: every step starts at or after the previous one ended).
-    counts = ev.seq.astype(np.int64)
-    offset = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    n_events = int(counts.sum())
-    case_of = np.empty(n_events, dtype=np.int32)
-    act_of = np.empty(n_events, dtype=np.int8)
-    start_of = np.empty(n_events, dtype=np.int64)
-    end_of = np.empty(n_events, dtype=np.int64)
-    for cases, act, seq, start, end in ev.parts:
-        pos = offset[cases] + seq
-        case_of[pos], act_of[pos], start_of[pos], end_of[pos] = cases, act, start, end
 
-    # One person per department per case (the case's team); finance approvals rotate among approvers.
+def _staff(sim: _Simulation, case_of: np.ndarray, act_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """(department, resource, people) per event: one person per department per case (the case's team).
+
+    Finance approvals rotate among the approvers instead.
+    """
     dept_of_act = np.array([-1 if d is None else DEPARTMENTS.index(d) for d in ACTIVITY_DEPARTMENT.values()])
     dept = dept_of_act[act_of]
-    dept = np.where(dept < 0, region[case_of], dept).astype(np.int8)  # branch departments come first
+    dept = np.where(dept < 0, sim.region[case_of], dept).astype(np.int8)  # branch departments come first
     people = sorted({p for staff in STAFF.values() for p in staff})
     pool_len = np.array([len(STAFF[d]) for d in DEPARTMENTS])
     pool = np.zeros((len(DEPARTMENTS), pool_len.max()), dtype=np.int16)
     for i, d in enumerate(DEPARTMENTS):
         pool[i, : pool_len[i]] = [people.index(p) for p in STAFF[d]]
-    team = (rng.random((len(DEPARTMENTS), n_cases)) * pool_len[:, None]).astype(np.int64)
+    team = (sim.rng.random((len(DEPARTMENTS), len(sim.all_cases))) * pool_len[:, None]).astype(np.int64)
     pick = team[dept, case_of]
     fin = np.flatnonzero(act_of == ACTIVITIES.index("budget_approval"))
-    pick[fin] = rng.integers(0, pool_len[DEPARTMENTS.index("finance")], size=len(fin))
-    resource = pool[dept, pick]
+    pick[fin] = sim.rng.integers(0, pool_len[DEPARTMENTS.index("finance")], size=len(fin))
+    return dept, pool[dept, pick], people
 
+
+def _simulate(n_cases: int, seed: int) -> dict[str, np.ndarray]:
+    """Draw cases and events; returns numpy arrays of case attributes and of events in log order."""
+    sim = _Simulation(n_cases, seed)
+    _flow(sim)
+    case_of, act_of, start_of, end_of = sim.events.in_log_order()
+    dept, resource, people = _staff(sim, case_of, act_of)
     return {
-        "days": days, "ctype": ctype, "region": region, "arrival": arrival, "budget": budget,
-        "planned_day": planned_day, "case": case_of, "activity": act_of, "department": dept,
+        "days": sim.days, "ctype": sim.ctype, "region": sim.region, "arrival": sim.arrival,
+        "budget": sim.budget,
+        "planned_day": sim.planned_day, "case": case_of, "activity": act_of, "department": dept,
         "resource": resource, "start": start_of, "end": end_of, "people": np.array(people, dtype=object),
     }
 

@@ -40,7 +40,7 @@ def read_head(path: str | os.PathLike, size: int = SAMPLE_BYTES) -> bytes:
 
 
 def detect_encoding(head: bytes, utf8_possible: bool = True) -> str:
-    """Guess the encoding of a text sample: BOMs first, then UTF-16 by NUL bytes, UTF-8, GB18030, cp1252, Latin-1.
+    """The encoding of a text sample: BOMs first, then UTF-16 by NUL bytes, UTF-8, GB18030, cp1252, Latin-1.
 
     `utf8_possible=False` when DuckDB already found bytes further on that are not UTF-8.
     """

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from analysis.sql import query, quote_ident
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "procdiag.duckdb"
 
@@ -116,11 +118,6 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen)
 
 
-def quote_ident(name: str) -> str:
-    """Quote a column or table name for SQL; the one place identifiers from users enter SQL."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store (creating file and schema when writable) or raise StoreLocked with a plain message."""
     target = db_path(path)
@@ -146,10 +143,11 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     # GLOBAL: cursors are connections of their own and would otherwise use the server's zone.
     con.execute("SET GLOBAL TimeZone = 'UTC'")
     if not read_only:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
         if not tables:
             con.execute(SCHEMA)
-            con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+            query("INSERT INTO schema_version VALUES ($version)", version=SCHEMA_VERSION).run(con)
     _check_version(con, target)
     return con
 
@@ -206,9 +204,9 @@ def resolve_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
     text = str(log).strip()
     row = None
     if text.isdigit():
-        row = con.execute("SELECT log_id FROM logs WHERE log_id = ?", [int(text)]).fetchone()
+        row = query("SELECT log_id FROM logs WHERE log_id = $log_id", log_id=int(text)).one(con)
     if row is None:
-        row = con.execute("SELECT log_id FROM logs WHERE name = ?", [text]).fetchone()
+        row = query("SELECT log_id FROM logs WHERE name = $name", name=text).one(con)
     if row is None:
         known = ", ".join(f"{info.log_id}: {info.name}" for info in list_logs(con)) or "none yet"
         raise LogNotFound(f"No log '{text}'. Logs in the store: {known}.")
@@ -232,10 +230,11 @@ def rename_log(con: duckdb.DuckDBPyConnection, log: int | str, new_name: str) ->
     new_name = new_name.strip()
     if not new_name:
         raise StoreError("A log name cannot be empty.")
-    clash = con.execute("SELECT log_id FROM logs WHERE name = ? AND log_id <> ?", [new_name, log_id]).fetchone()
+    clash = query("SELECT log_id FROM logs WHERE name = $name AND log_id <> $log_id",
+                  name=new_name, log_id=log_id).one(con)
     if clash:
         raise StoreError(f"Another log (id {clash[0]}) is already called '{new_name}'.")
-    con.execute("UPDATE logs SET name = ? WHERE log_id = ?", [new_name, log_id])
+    query("UPDATE logs SET name = $name WHERE log_id = $log_id", name=new_name, log_id=log_id).run(con)
     return new_name
 
 
@@ -259,7 +258,7 @@ def delete_log(con: duckdb.DuckDBPyConnection, log: int | str) -> int:
     log_id = resolve_log(con, log)
     with transaction(con):
         for table in LOG_TABLES:
-            con.execute(f"DELETE FROM {quote_ident(table)} WHERE log_id = ?", [log_id])
+            query(f"DELETE FROM {quote_ident(table)} WHERE log_id = $log_id", log_id=log_id).run(con)
         # Scenarios name activities, not rows: they outlive the log they were made for.
-        con.execute("UPDATE redesigns SET log_id = NULL WHERE log_id = ?", [log_id])
+        query("UPDATE redesigns SET log_id = NULL WHERE log_id = $log_id", log_id=log_id).run(con)
     return log_id

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-from analysis.store import quote_ident
+from analysis.formatting import DAY
+from analysis.sql import Query, query, quote_ident
 from analysis.texts import t
 
-# The shape of a value, as SQL and as Python, kept identical.
-SHAPE_SQL = "regexp_replace(regexp_replace(trim({col}), '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g')"
 MAX_SHAPES = 40
+US_PER_DAY = int(DAY) * 1_000_000   # Excel serial dates count days
 EXAMPLES_PER_SHAPE = 8
 
 DATE_FORMATS = (
@@ -41,8 +41,14 @@ MONTH_FIRST = {f for f in DATE_FORMATS if f.startswith(("%m", "%b", "%B"))}
 SPECIAL = ("iso", "epoch_s", "epoch_ms", "excel", "dayfirst", "monthfirst")
 
 
+# The shape of a value, as SQL (shape_sql) and as Python (shape_of), kept identical.
+def shape_sql(col: str) -> str:
+    """SQL for the shape of the values of `col` (a column's SQL): digit runs -> 9, letter runs -> a."""
+    return f"regexp_replace(regexp_replace(trim({col}), '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g')"
+
+
 def shape_of(value: str) -> str:
-    """The shape of one value, as SHAPE_SQL computes it."""
+    """The shape of one value, as shape_sql computes it."""
     return re.sub(r"[A-Za-z]+", "a", re.sub(r"[0-9]+", "9", value.strip()))
 
 
@@ -127,11 +133,12 @@ class ColumnFormat:
         return text
 
 
-def profile_shapes(con: duckdb.DuckDBPyConnection, source: str, column: str) -> list[tuple[str, int, list[str]]]:
-    """(shape, rows, examples) of the non-empty values of `column` in the FROM clause `source`, most frequent first."""
+def profile_shapes(con: duckdb.DuckDBPyConnection, source: str,
+                   column: str) -> list[tuple[str, int, list[str]]]:
+    """(shape, rows, examples) of the non-empty values of `column` in the FROM clause `source`, by rows."""
     col = quote_ident(column)
     rows = con.execute(
-        f"SELECT {SHAPE_SQL.format(col=col)} AS shape, count(*) AS n, "
+        f"SELECT {shape_sql(col)} AS shape, count(*) AS n, "
         f"list(DISTINCT trim({col}) ORDER BY trim({col}))[:{EXAMPLES_PER_SHAPE}] "
         f"FROM {source} WHERE trim({col}) <> '' GROUP BY shape ORDER BY n DESC, shape"
     ).fetchall()
@@ -142,25 +149,28 @@ def _day_month_maxima(con: duckdb.DuckDBPyConnection, table: str, column: str) -
     """Largest first and second number among values like 5/3/2024 or 05.03.2024 (day or month first)."""
     col = quote_ident(column)
     pattern = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
-    row = con.execute(
-        f"SELECT max(try_cast(regexp_extract({col}, ?, 1) AS INTEGER)), "
-        f"max(try_cast(regexp_extract({col}, ?, 2) AS INTEGER)) "
-        f"FROM {quote_ident(table)} WHERE regexp_matches({col}, ?)",
-        [pattern, pattern, pattern],
-    ).fetchone()
+    row = query(
+        f"SELECT max(try_cast(regexp_extract({col}, $pattern, 1) AS INTEGER)), "
+        f"max(try_cast(regexp_extract({col}, $pattern, 2) AS INTEGER)) "
+        f"FROM {quote_ident(table)} WHERE regexp_matches({col}, $pattern)",
+        pattern=pattern,
+    ).one(con)
     return int(row[0] or 0), int(row[1] or 0)
 
 
 def _parses(con: duckdb.DuckDBPyConnection, kind: str, fmt: str, values: list[str],
             offset: bool = False) -> list[str | None]:
     """The values parsed with one kind/format, as UTC ISO text (None where they fail)."""
-    expr, params = _parse_expr(kind, fmt, "v", offset)
-    rows = con.execute(
-        f"SELECT strftime({expr}, '%Y-%m-%d %H:%M:%S') FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(v, i) "
-        "ORDER BY i",
-        [*params, values],
-    ).fetchall()
-    return [r[0] for r in rows]
+    if not values:
+        return []
+    expr = _parse_expr(kind, fmt, "v", offset)
+    # A handful of examples: one scalar parameter each, numbered to keep their order.
+    named = {f"v_{i}": v for i, v in enumerate(values)}
+    rows = ", ".join(f"(${n}::VARCHAR, {i})" for i, n in enumerate(named))
+    return [r[0] for r in query(
+        f"SELECT strftime({expr.text}, '%Y-%m-%d %H:%M:%S') FROM (VALUES {rows}) t(v, i) ORDER BY i",
+        expr, **named,
+    ).rows(con)]
 
 
 def trimmed(col: str) -> str:
@@ -168,8 +178,8 @@ def trimmed(col: str) -> str:
     return f"(CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}) ELSE {col} END)"
 
 
-def _parse_expr(kind: str, fmt: str, col: str, offset: bool = False) -> tuple[str, list]:
-    """SQL turning the text in `col` into a UTC TIMESTAMP (NULL when it does not parse).
+def _parse_expr(kind: str, fmt: str, col: str, offset: bool = False, name: str = "fmt") -> Query:
+    """SQL turning the text in `col` into a UTC TIMESTAMP (NULL when it does not parse); a format is `$name`.
 
     Naive values stay as written (no time-zone arithmetic, which is also faster); values with an
     offset become UTC instants through timezone('UTC', ...), whatever the session's time zone.
@@ -178,21 +188,21 @@ def _parse_expr(kind: str, fmt: str, col: str, offset: bool = False) -> tuple[st
     v = trimmed(col)
     if kind == "iso":
         if offset:
-            return f"timezone('UTC', try_cast({v} AS TIMESTAMPTZ))", []
-        return f"try_cast({v} AS TIMESTAMP)", []
+            return Query(f"timezone('UTC', try_cast({v} AS TIMESTAMPTZ))")
+        return Query(f"try_cast({v} AS TIMESTAMP)")
     if kind == "strptime" and "%z" in fmt:
-        return f"timezone('UTC', try_strptime({v}, ?)::TIMESTAMPTZ)", [fmt]
+        return Query(f"timezone('UTC', try_strptime({v}, ${name})::TIMESTAMPTZ)", {name: fmt})
     if kind == "strptime":
-        return f"try_strptime({v}, ?)", [fmt]
+        return Query(f"try_strptime({v}, ${name})", {name: fmt})
     if kind == "epoch_s":
-        return f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE)))", []
+        return Query(f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE)))")
     if kind == "epoch_ms":
-        return f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE) / 1000.0))", []
+        return Query(f"timezone('UTC', to_timestamp(try_cast({v} AS DOUBLE) / 1000.0))")
     if kind == "excel":
         # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug is folded into that origin).
-        return (f"try_cast(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({v} AS DOUBLE) "
-                f"* 86400000000) AS BIGINT)) AS TIMESTAMP)", [])
-    return "NULL::TIMESTAMP", []
+        return Query(f"try_cast(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(try_cast({v} AS DOUBLE) "
+                     f"* {US_PER_DAY}) AS BIGINT)) AS TIMESTAMP)")
+    return Query("NULL::TIMESTAMP")
 
 
 def _numeric_kind(examples: list[str]) -> str | None:
@@ -210,7 +220,8 @@ def _numeric_kind(examples: list[str]) -> str | None:
     return None
 
 
-def _choose(con, shape: str, examples: list[str], day_first: bool | None, forced: str | None) -> tuple[str, str]:
+def _choose(con, shape: str, examples: list[str], day_first: bool | None,
+            forced: str | None) -> tuple[str, str]:
     """(kind, format) for one shape: the first candidate that parses every example."""
     if forced and forced not in SPECIAL:
         return "strptime", forced
@@ -350,17 +361,16 @@ def offset_shape(shape: str) -> bool:
     return ":" in shape and bool(re.search(r"(a|[+\-]9(:9)?)$", shape))
 
 
-def parse_sql(fmt: ColumnFormat, col_sql: str) -> tuple[str, list]:
-    """SQL (and its parameters) giving the UTC TIMESTAMP of each value of `col_sql`, NULL when unparseable."""
+def parse_sql(fmt: ColumnFormat, col_sql: str, prefix: str = "p") -> Query:
+    """SQL for the UTC TIMESTAMP of each value of `col_sql`, NULL if unparseable; parameters `$<prefix>_…`."""
     known = [s for s in fmt.shapes if s.kind != "unknown"]
     if not known:
-        return "NULL::TIMESTAMP", []
+        return Query("NULL::TIMESTAMP")
     if len(known) == 1 and known[0].kind != "iso":
         # One exact format (or a number format) rejects every other shape by itself: no CASE needed.
-        return _parse_expr(known[0].kind, known[0].fmt, col_sql)
-    parts, params = [], []
-    for s in known:
-        expr, p = _parse_expr(s.kind, s.fmt, col_sql, offset_shape(s.shape))
-        parts.append(f"WHEN ? THEN {expr}")
-        params += [s.shape, *p]
-    return f"(CASE {SHAPE_SQL.format(col=col_sql)} {' '.join(parts)} END)", params
+        return _parse_expr(known[0].kind, known[0].fmt, col_sql, name=f"{prefix}_fmt")
+    exprs = [_parse_expr(s.kind, s.fmt, col_sql, offset_shape(s.shape), name=f"{prefix}_fmt_{i}")
+             for i, s in enumerate(known)]
+    shapes = {f"{prefix}_shape_{i}": s.shape for i, s in enumerate(known)}
+    parts = " ".join(f"WHEN ${n} THEN {e.text}" for n, e in zip(shapes, exprs, strict=True))
+    return query(f"(CASE {shape_sql(col_sql)} {parts} END)", *exprs, **shapes)

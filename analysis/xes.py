@@ -29,7 +29,7 @@ class XesError(ValueError):
 
 
 def read_xes(path: str | os.PathLike) -> pa.Table:
-    """Read an .xes or .xes.gz file into a table of string columns, one row per event after lifecycle pairing."""
+    """An .xes or .xes.gz file as a table of string columns, one row per event after lifecycle pairing."""
     columns: dict[str, list[str | None]] = {}
     n_rows = 0
     with _open_binary(path) as stream:

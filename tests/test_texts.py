@@ -34,7 +34,8 @@ def test_every_literal_text_key_in_the_code_exists():
 
 
 def test_every_import_problem_says_what_is_wrong_and_how_to_fix_it():
-    source = (ROOT / "analysis" / "importer.py").read_text(encoding="utf-8")
+    source = "".join((ROOT / "analysis" / f"{m}.py").read_text(encoding="utf-8")
+                     for m in ("importer", "import_options", "parsing", "validation", "writing"))
     # Row conditions are reported under their own code, except a bad start (reported as bad_timestamp).
     row_codes = (set(importer.INVALID) - {"bad_start"}) | {"before_1970", "in_future"}
     codes = set(re.findall(r"Problem\(\s*\"([a-z_0-9]+)\"", source)) | row_codes

@@ -8,17 +8,18 @@ import json
 import pytest
 
 from analysis import importer, timestamps
+from analysis.sql import query
 
 D = dt.datetime
 
 
 def parse(con, values: list[str], forced: str | None = None) -> tuple[timestamps.ColumnFormat, list[D | None]]:
     """Detect the format of a one-column table holding `values`, and parse it (UTC, naive)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE t (v VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    con.execute("CREATE OR REPLACE TEMP TABLE t (v VARCHAR, i INTEGER)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [[v, i] for i, v in enumerate(values)])
     fmt = timestamps.detect_column_format(con, "t", "v", forced)
-    sql, params = timestamps.parse_sql(fmt, '"v"')
-    rows = con.execute(f"SELECT {sql} FROM t ORDER BY rowid", params).fetchall()
+    parsed = timestamps.parse_sql(fmt, '"v"')
+    rows = query(f"SELECT {parsed.text} FROM t ORDER BY i", parsed).rows(con)
     return fmt, [r[0] for r in rows]
 
 

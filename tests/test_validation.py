@@ -7,7 +7,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from analysis import importer
+from analysis import importer, writing
 
 D = dt.datetime
 GOOD = "case,activity,timestamp\n1,A,2024-03-05 09:00\n1,B,2024-03-05 10:00\n2,A,2024-03-06 09:00\n2,B,2024-03-06 11:00\n"
@@ -297,7 +297,7 @@ def test_failure_while_writing_rolls_everything_back(db, write, monkeypatch):
         raise RuntimeError("disk full")
 
     # Events are already inserted when the case facts fail; none of them may stay.
-    monkeypatch.setattr(importer, "_write_cases", broken)
+    monkeypatch.setattr(writing, "_write_cases", broken)
     with pytest.raises(RuntimeError):
         importer.import_file(db, write("again.csv", GOOD))
     assert snapshot(db) == before
