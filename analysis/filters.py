@@ -167,105 +167,11 @@ class AllOf:
 AnyFilter = CaseFilter | AllOf
 
 
-def _upper_bound(value: str, param: str = "?") -> tuple[str, str]:
+def _upper_bound(value: str, param: str) -> tuple[str, str]:
     """SQL comparison and bound for an inclusive upper limit: a bare date includes its whole day."""
     if len(value.strip()) == 10:
         return "<", f"CAST({param} AS DATE) + INTERVAL 1 DAY"
     return "<=", f"CAST({param} AS TIMESTAMP)"
-
-
-def _case_conditions(log_id: int, flt: CaseFilter) -> tuple[list[str], list]:
-    """SQL conditions on `cases c` for every condition except top-k variants, and their parameters."""
-    sql: list[str] = []
-    params: list = []
-    if flt.time_from or flt.time_to:
-        lo_col, hi_col = {"started": ("c.start_ts", "c.start_ts"), "completed": ("c.end_ts", "c.end_ts"),
-                          "intersecting": ("c.end_ts", "c.start_ts"),
-                          "contained": ("c.start_ts", "c.end_ts")}[flt.time_mode]
-        if flt.time_from:
-            sql.append(f"{lo_col} >= CAST(? AS TIMESTAMP)")
-            params.append(flt.time_from)
-        if flt.time_to:
-            op, bound = _upper_bound(flt.time_to)
-            sql.append(f"{hi_col} {op} {bound}")
-            params.append(flt.time_to)
-    for name, values in flt.attributes:
-        sql.append("c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = ? AND name = ? "
-                   "AND list_contains(?, value))")
-        params += [log_id, name, list(values)]
-    if flt.variants:
-        sql.append("c.variant_id IN (SELECT variant_id FROM variants WHERE log_id = ? "
-                   "AND list_contains(?::VARCHAR[][], activities))")
-        params += [log_id, [list(v) for v in flt.variants]]
-    if flt.cycle_min_seconds is not None:
-        sql.append("c.cycle_seconds >= ?")
-        params.append(float(flt.cycle_min_seconds))
-    if flt.cycle_max_seconds is not None:
-        sql.append("c.cycle_seconds <= ?")
-        params.append(float(flt.cycle_max_seconds))
-    # Conditions on the events of a case: one semi-join each over the precomputed pos/next columns.
-    event_conditions = [
-        (flt.activities_present, "IN", "list_contains(?, activity)"),
-        (flt.activities_absent, "NOT IN", "list_contains(?, activity)"),
-        (flt.departments, "IN", "list_contains(?, department)"),
-        (flt.start_activities, "IN", "pos = 1 AND list_contains(?, activity)"),
-        (flt.end_activities, "IN", "next_activity IS NULL AND list_contains(?, activity)"),
-    ]
-    for values, op, where in event_conditions:
-        if values:
-            sql.append(f"c.case_id {op} (SELECT case_id FROM events WHERE log_id = ? AND {where})")
-            params += [log_id, list(values)]
-    if flt.directly_follows:
-        sql.append("c.case_id IN (SELECT case_id FROM events WHERE log_id = ? AND next_activity IS NOT NULL "
-                   "AND list_contains(?::VARCHAR[][], [activity, next_activity]))")
-        params += [log_id, [list(p) for p in flt.directly_follows]]
-    if flt.eventually_follows:
-        # a ... b: the first a comes before the last b. One aggregate per pair, OR-ed.
-        having = " OR ".join("min(pos) FILTER (WHERE activity = ?) < max(pos) FILTER (WHERE activity = ?)"
-                             for _ in flt.eventually_follows)
-        acts = sorted({a for p in flt.eventually_follows for a in p})
-        sql.append(f"c.case_id IN (SELECT case_id FROM events WHERE log_id = ? AND list_contains(?, activity) "
-                   f"GROUP BY case_id HAVING {having})")
-        params += [log_id, acts, *[a for p in flt.eventually_follows for a in p]]
-    return sql, params
-
-
-def case_ids_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
-    """A query selecting the case_id of every kept case of the log, and its parameters."""
-    if isinstance(flt, AllOf):
-        parts = [case_ids_sql(log_id, p) for p in flt.parts if not p.is_empty] or [case_ids_sql(log_id, ALL)]
-        first, params = parts[0]
-        sql = f"SELECT case_id FROM ({first}) WHERE true" + "".join(f" AND case_id IN ({q})" for q, _ in parts[1:])
-        return sql, [*params, *(x for _, ps in parts[1:] for x in ps)]
-    flt = flt or ALL
-    conditions, params = _case_conditions(log_id, flt)
-    where = "".join(f" AND {c}" for c in conditions)
-    sql = f"SELECT c.case_id FROM cases c WHERE c.log_id = ?{where}"
-    params = [log_id, *params]
-    if flt.variants_top is not None:
-        # Rank the variants of the cases the other conditions keep (ties: the lower variant id, i.e. the
-        # more frequent in the whole log); keep the cases of the top k.
-        sql = (f"WITH kept AS (SELECT c.case_id, c.variant_id FROM cases c WHERE c.log_id = ?{where}), "
-               "top AS (SELECT variant_id FROM kept GROUP BY variant_id ORDER BY count(*) DESC, variant_id LIMIT ?) "
-               "SELECT case_id FROM kept WHERE variant_id IN (SELECT variant_id FROM top)")
-        params.append(int(flt.variants_top))
-    return sql, params
-
-
-def kept_events_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
-    """A query selecting the events of the kept cases (all columns of `events`)."""
-    if flt is None or flt.is_empty:
-        return "SELECT * FROM events WHERE log_id = ?", [log_id]
-    cases, params = case_ids_sql(log_id, flt)
-    return f"SELECT * FROM events WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
-
-
-def kept_cases_sql(log_id: int, flt: AnyFilter | None) -> tuple[str, list]:
-    """A query selecting the kept rows of `cases`."""
-    if flt is None or flt.is_empty:
-        return "SELECT * FROM cases WHERE log_id = ?", [log_id]
-    cases, params = case_ids_sql(log_id, flt)
-    return f"SELECT * FROM cases WHERE log_id = ? AND case_id IN ({cases})", [log_id, *params]
 
 
 def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
@@ -275,17 +181,32 @@ def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
     global filter)."""
     sql: list[str] = []
     params: dict = {}
-    if flt.time_from or flt.time_to:
-        lo_col, hi_col = {"started": ("c.start_ts", "c.start_ts"), "completed": ("c.end_ts", "c.end_ts"),
-                          "intersecting": ("c.end_ts", "c.start_ts"),
-                          "contained": ("c.start_ts", "c.end_ts")}[flt.time_mode]
-        if flt.time_from:
-            sql.append(f"{lo_col} >= CAST(${p}from AS TIMESTAMP)")
-            params[f"{p}from"] = flt.time_from
-        if flt.time_to:
-            op, bound = _upper_bound(flt.time_to, f"${p}to")
-            sql.append(f"{hi_col} {op} {bound}")
-            params[f"{p}to"] = flt.time_to
+    for part in (_time_conditions, _case_level_conditions, _event_conditions, _order_conditions):
+        more_sql, more_params = part(flt, p)
+        sql += more_sql
+        params.update(more_params)
+    return sql, params
+
+
+def _time_conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
+    """The time range, in the chosen mode (started / completed / intersecting / contained)."""
+    sql, params = [], {}
+    lo_col, hi_col = {"started": ("c.start_ts", "c.start_ts"), "completed": ("c.end_ts", "c.end_ts"),
+                      "intersecting": ("c.end_ts", "c.start_ts"),
+                      "contained": ("c.start_ts", "c.end_ts")}[flt.time_mode]
+    if flt.time_from:
+        sql.append(f"{lo_col} >= CAST(${p}from AS TIMESTAMP)")
+        params[f"{p}from"] = flt.time_from
+    if flt.time_to:
+        op, bound = _upper_bound(flt.time_to, f"${p}to")
+        sql.append(f"{hi_col} {op} {bound}")
+        params[f"{p}to"] = flt.time_to
+    return sql, params
+
+
+def _case_level_conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
+    """Case attributes, chosen variants and the cycle-time range."""
+    sql, params = [], {}
     for i, (name, values) in enumerate(flt.attributes):
         listed, more = in_list(f"{p}attr{i}", list(values))
         sql.append(f"c.case_id IN (SELECT case_id FROM case_attributes WHERE log_id = $log_id "
@@ -301,20 +222,31 @@ def _conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
     if flt.cycle_max_seconds is not None:
         sql.append(f"c.cycle_seconds <= ${p}cmax")
         params[f"{p}cmax"] = float(flt.cycle_max_seconds)
-    # Conditions on the events of a case: one semi-join each over the precomputed pos/next columns.
-    event_conditions = [
+    return sql, params
+
+
+def _event_conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
+    """Conditions on the events of a case: one semi-join each over the precomputed pos/next columns."""
+    sql, params = [], {}
+    conditions = [
         ("present", flt.activities_present, "IN", "activity IN {}"),
         ("absent", flt.activities_absent, "NOT IN", "activity IN {}"),
         ("depts", flt.departments, "IN", "department IN {}"),
         ("starts", flt.start_activities, "IN", "pos = 1 AND activity IN {}"),
         ("ends", flt.end_activities, "IN", "next_activity IS NULL AND activity IN {}"),
     ]
-    for key, values, op, where in event_conditions:
+    for key, values, op, where in conditions:
         if values:
             listed, more = in_list(f"{p}{key}", list(values))
             sql.append(f"c.case_id {op} (SELECT case_id FROM events WHERE log_id = $log_id AND "
                        f"{where.format(listed)})")
             params.update(more)
+    return sql, params
+
+
+def _order_conditions(flt: CaseFilter, p: str) -> tuple[list[str], dict]:
+    """Directly-follows and eventually-follows pairs (a → b, a … b)."""
+    sql, params = [], {}
     if flt.directly_follows:
         pairs = " OR ".join(f"(activity = ${p}df{i}_a AND next_activity = ${p}df{i}_b)"
                             for i in range(len(flt.directly_follows)))
@@ -380,9 +312,8 @@ def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:
 
     A typo in a filter file would otherwise keep no case without a word.
     """
-    activities = {r[0] for r in con.execute("SELECT DISTINCT activity FROM events WHERE log_id = ?", [log_id]).fetchall()}
-    departments = {r[0] for r in con.execute(
-        "SELECT DISTINCT department FROM events WHERE log_id = ? AND department IS NOT NULL", [log_id]).fetchall()}
+    choices = filter_choices(con, log_id)
+    activities, departments = set(choices["activities"]), set(choices["departments"])
     found: list[tuple[str, str]] = []
     for name in ("activities_present", "activities_absent", "start_activities", "end_activities"):
         found += [(name, a) for a in getattr(flt, name) if a not in activities]
@@ -391,8 +322,8 @@ def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:
     found += [("variants", a) for v in flt.variants for a in v if a not in activities]
     found += [("departments", d) for d in flt.departments if d not in departments]
     for attr, values in flt.attributes:
-        present = {r[0] for r in con.execute(
-            "SELECT DISTINCT value FROM case_attributes WHERE log_id = ? AND name = ?", [log_id, attr]).fetchall()}
+        present = {r[0] for r in query("SELECT DISTINCT value FROM case_attributes WHERE log_id = $log_id "
+                                       "AND name = $name", log_id=log_id, name=attr).rows(con)}
         found += [(f"attributes.{attr}", v) for v in values if v not in present]
     return list(dict.fromkeys(found))
 
@@ -400,14 +331,14 @@ def unknown_values(con, log_id: int, flt: CaseFilter) -> list[tuple[str, str]]:
 def filter_choices(con, log_id: int) -> dict:
     """What the filter panel offers for a log: activities (most frequent first), departments, the
     directly-follows pairs that occur, and the longest cycle time in seconds."""
-    activities = [r[0] for r in con.execute(
-        "SELECT activity FROM events WHERE log_id = ? GROUP BY activity ORDER BY count(*) DESC, activity",
-        [log_id]).fetchall()]
-    departments = [r[0] for r in con.execute(
-        "SELECT DISTINCT department FROM events WHERE log_id = ? AND department IS NOT NULL ORDER BY 1",
-        [log_id]).fetchall()]
-    pairs = [(a, b) for a, b in con.execute(
-        """SELECT activity, next_activity FROM events WHERE log_id = ? AND next_activity IS NOT NULL
-           GROUP BY ALL ORDER BY count(*) DESC, 1, 2""", [log_id]).fetchall()]
-    longest = con.execute("SELECT max(cycle_seconds) FROM cases WHERE log_id = ?", [log_id]).fetchone()[0]
+    def column(text: str) -> list:
+        return [r[0] if len(r) == 1 else tuple(r) for r in query(text, log_id=log_id).rows(con)]
+
+    activities = column("SELECT activity FROM events WHERE log_id = $log_id GROUP BY activity "
+                        "ORDER BY count(*) DESC, activity")
+    departments = column("SELECT DISTINCT department FROM events WHERE log_id = $log_id "
+                         "AND department IS NOT NULL ORDER BY 1")
+    pairs = column("""SELECT activity, next_activity FROM events WHERE log_id = $log_id AND next_activity IS NOT NULL
+                      GROUP BY ALL ORDER BY count(*) DESC, 1, 2""")
+    longest = query("SELECT max(cycle_seconds) FROM cases WHERE log_id = $log_id", log_id=log_id).scalar(con)
     return {"activities": activities, "departments": departments, "pairs": pairs, "max_cycle_seconds": longest or 0}

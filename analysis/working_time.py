@@ -141,9 +141,6 @@ def calendar_rows(calendar: WorkCalendar, first: dt.date, last: dt.date) -> list
              cal.day_seconds) for name, cal in rows]
 
 
-CALENDARS_CTE = """cal AS (SELECT unnest(?::STRUCT(dept VARCHAR, c BIGINT[], base BIGINT, s BIGINT, l BIGINT)[], recursive := true))"""
-
-
 def calendars(calendar: WorkCalendar, first: dt.date, last: dt.date) -> Query:
     """The CTE `cal`: one row per calendar (dept NULL = the default) with the columns `w_sql` reads."""
     return query("cal AS (SELECT unnest($calendars::STRUCT(dept VARCHAR, c BIGINT[], base BIGINT, s BIGINT, "
@@ -159,7 +156,7 @@ def w_sql(ts: str, c: str = "c", base: str = "base", s: str = "s", length: str =
 
 
 def calendar_param(calendar: WorkCalendar, first: dt.date, last: dt.date) -> list[dict]:
-    """The bound value for CALENDARS_CTE."""
+    """The bound value of `calendars`' $calendars: one struct per calendar."""
     return [{"dept": d, "c": c, "base": b, "s": s, "l": n} for d, c, b, s, n in calendar_rows(calendar, first, last)]
 
 

@@ -56,7 +56,7 @@ import pandas as pd
 import pytest
 
 from analysis import compare, metrics
-from analysis.filters import ALL, CaseFilter, case_ids_sql
+from analysis.filters import ALL, CaseFilter, case_ids
 from tests.pm4py_logs import (
     ACT,
     CASE,
@@ -114,8 +114,7 @@ class FilterLab(Lab):
 
     def kept(self, key: str, flt: CaseFilter) -> set[str]:
         """Our kept case ids."""
-        sql, params = case_ids_sql(self.log_id(key), flt)
-        return {r[0] for r in self.con.execute(sql, params).fetchall()}
+        return {r[0] for r in case_ids(self.log_id(key), flt).rows(self.con)}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import json
 import pytest
 
 from analysis import metrics
-from analysis.filters import ALL, CaseFilter, case_ids_sql
+from analysis.filters import ALL, CaseFilter, case_ids
 from analysis.importer import import_file
 
 ALL_CASES = {"1", "2", "3", "4"}
@@ -58,8 +58,7 @@ def ties(db, write) -> int:
 
 
 def kept(db, log_id: int, flt: CaseFilter) -> set[str]:
-    sql, params = case_ids_sql(log_id, flt)
-    return {r[0] for r in db.execute(sql, params).fetchall()}
+    return {r[0] for r in case_ids(log_id, flt).rows(db)}
 
 
 # --- each kind by hand ----------------------------------------------------------------------------
