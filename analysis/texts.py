@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 LANGS = ("en", "zh")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -36,7 +38,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "请重新导出包含数据行的日志（只有表头不构成日志）。",
     },
     "problem.malformed_rows": {
-        "en": "{count:,} rows do not have the same number of fields as the header, or are not valid text.",
+        "en": "{count:,} {count:p:row does|rows do} not have the same number of fields as the header, or {count:p:is|are} not valid text.",
         "zh": "{count:,} 行的字段数与表头不一致，或不是有效文本。",
     },
     "fix.malformed_rows": {
@@ -96,15 +98,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{count:,} XES start events have no matching complete event; they are kept as events at their start time.",
         "zh": "{count:,} 个 XES 开始事件没有对应的完成事件；已按开始时间保留为事件。",
     },
-    "problem.missing_case": {"en": "{count:,} rows have no case id.", "zh": "{count:,} 行缺少案例编号。"},
-    "problem.missing_activity": {"en": "{count:,} rows have no activity.", "zh": "{count:,} 行缺少活动名称。"},
-    "problem.missing_timestamp": {"en": "{count:,} rows have no timestamp.", "zh": "{count:,} 行缺少时间戳。"},
+    "problem.missing_case": {"en": "{count:,} {count:p:row has|rows have} no case id.", "zh": "{count:,} 行缺少案例编号。"},
+    "problem.missing_activity": {"en": "{count:,} {count:p:row has|rows have} no activity.", "zh": "{count:,} 行缺少活动名称。"},
+    "problem.missing_timestamp": {"en": "{count:,} {count:p:row has|rows have} no timestamp.", "zh": "{count:,} 行缺少时间戳。"},
     "fix.missing_value": {
         "en": "Fill in the empty cells in the source system's export, or import with --drop-invalid to leave these rows out.",
         "zh": "请在源系统导出中补全空白单元格，或选择“丢弃无效行”跳过这些行。",
     },
     "problem.bad_timestamp": {
-        "en": "{count:,} values in '{column}' are not timestamps in a format that was recognised.",
+        "en": "{count:,} {count:p:value|values} in '{column}' {count:p:is not a timestamp|are not timestamps} in a format that was recognised.",
         "zh": "“{column}”列中有 {count:,} 个值不是可识别格式的时间。",
     },
     "fix.bad_timestamp": {
@@ -112,7 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "请更正这些值，或用 --format 指定格式（例如 --format '%d-%m-%Y:%H.%M'）；“丢弃无效行”可跳过这些行。",
     },
     "problem.start_after_end": {
-        "en": "{count:,} rows start after they end.",
+        "en": "{count:,} {count:p:row starts after it ends|rows start after they end}.",
         "zh": "{count:,} 行的开始时间晚于结束时间。",
     },
     "fix.start_after_end": {
@@ -120,7 +122,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "请检查映射中开始列与结束列是否颠倒；否则请更正这些行。",
     },
     "problem.duplicates": {
-        "en": "{count:,} rows repeat an earlier row exactly (same case, activity, timestamps, resource, department).",
+        "en": "{count:,} {count:p:row repeats|rows repeat} an earlier row exactly (same case, activity, timestamps, resource, department).",
         "zh": "{count:,} 行与前面的行完全重复（案例、活动、时间、执行人、部门都相同）。",
     },
     "fix.duplicates": {
@@ -128,7 +130,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "通常是重复导出造成的；“删除重复行”只保留每组中的第一行。",
     },
     "problem.single_event_cases": {
-        "en": "{count:,} cases have a single event (cycle time 0).",
+        "en": "{count:,} {count:p:case has|cases have} a single event (cycle time 0).",
         "zh": "{count:,} 个案例只有一个事件（周期时间为 0）。",
     },
     "fix.single_event_cases": {
@@ -136,7 +138,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "未完成的案例属正常；若数量很多，请检查案例编号列是否选对。",
     },
     "problem.ties": {
-        "en": "{count:,} events share their timestamp with another event of the same case.",
+        "en": "{count:,} {count:p:event shares its|events share their} timestamp with another event of the same case.",
         "zh": "{count:,} 个事件与同一案例中的其他事件时间完全相同。",
     },
     "fix.ties": {
@@ -172,7 +174,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "如时区差异重要，请以统一时区导出所有时间。",
     },
     "problem.excluded_activities": {
-        "en": "{count:,} rows of excluded activities ({activities}) were left out.",
+        "en": "{count:,} {count:p:row|rows} of excluded activities ({activities}) {count:p:was|were} left out.",
         "zh": "已排除 {count:,} 行被排除的活动（{activities}）。",
     },
     "problem.no_start": {
@@ -222,7 +224,7 @@ TEXTS.update({
     "flt.cycle_max": {"en": "Cycle time at most (days)", "zh": "周期时间不超过（天）"},
     "flt.departments": {"en": "Departments involved (any of)", "zh": "涉及的部门（任一）"},
     "flt.variants": {"en": "Variants", "zh": "变体"},
-    "flt.variant_option": {"en": "#{rank} · {cases:,} cases · {steps}", "zh": "#{rank} · {cases:,} 个案例 · {steps}"},
+    "flt.variant_option": {"en": "#{rank} · {cases:,} {cases:p:case|cases} · {steps}", "zh": "#{rank} · {cases:,} 个案例 · {steps}"},
     "flt.variants_top": {"en": "Only the k most frequent variants", "zh": "仅保留最常见的 k 个变体"},
     "flt.activities_present": {"en": "With activity (any of)", "zh": "包含活动（任一）"},
     "flt.activities_absent": {"en": "Without activity (none of)", "zh": "不含活动（均不含）"},
@@ -232,11 +234,11 @@ TEXTS.update({
     "flt.eventually_follows": {"en": "A eventually followed by B (any of)", "zh": "A 之后最终出现 B（任一）"},
     "flt.chip_time": {"en": "Cases {mode}: {lo} – {hi}", "zh": "案例{mode}：{lo} – {hi}"},
     "flt.chip_cycle": {"en": "Cycle time {lo} – {hi}", "zh": "周期时间 {lo} – {hi}"},
-    "flt.chip_top": {"en": "Top {k} variants", "zh": "前 {k} 个变体"},
+    "flt.chip_top": {"en": "Top {k} {k:p:variant|variants}", "zh": "前 {k} 个变体"},
     "flt.chip_variants": {"en": "{n} chosen variants", "zh": "已选 {n} 个变体"},
     "flt.chip_help": {"en": "Remove this condition", "zh": "移除此条件"},
     "side.reset": {"en": "Reset filter", "zh": "重置筛选"},
-    "side.kept": {"en": "{kept:,} of {total:,} cases ({share:.0%})", "zh": "保留 {kept:,} / {total:,} 个案例（{share:.0%}）"},
+    "side.kept": {"en": "{kept:,} of {total:,} {total:p:case|cases} ({share:.0%})", "zh": "保留 {kept:,} / {total:,} 个案例（{share:.0%}）"},
     "side.viewer": {"en": "Viewer mode: read only.", "zh": "查看模式：只读。"},
     "unit.hours": {"en": "{v:,.1f} h", "zh": "{v:,.1f} 小时"},
     "unit.days": {"en": "{v:,.1f} days", "zh": "{v:,.1f} 天"},
@@ -291,7 +293,7 @@ TEXTS.update({
     "im.path_missing": {"en": "No file at {path}.", "zh": "{path} 不存在。"},
     "im.watch_empty": {"en": "Put files into {folder} and they appear here.", "zh": "把文件放入 {folder} 后会显示在这里。"},
     "im.watch_pick": {"en": "File in {folder}", "zh": "{folder} 中的文件"},
-    "im.detected": {"en": "Detected: {kind}, encoding {encoding}, delimiter {delimiter}, {rows:,} rows.",
+    "im.detected": {"en": "Detected: {kind}, encoding {encoding}, delimiter {delimiter}, {rows:,} {rows:p:row|rows}.",
                     "zh": "识别结果：{kind}，编码 {encoding}，分隔符 {delimiter}，共 {rows:,} 行。"},
     "im.preview": {"en": "First rows", "zh": "前几行"},
     "im.mapping": {"en": "Column mapping", "zh": "列映射"},
@@ -308,7 +310,7 @@ TEXTS.update({
         "zh": "strptime 写法，如 %d-%m-%Y %H:%M；或以下之一：iso、epoch_s、epoch_ms、excel、dayfirst、monthfirst。",
     },
     "im.report": {"en": "Validation report", "zh": "校验报告"},
-    "im.report_ok": {"en": "No problems found: {rows:,} rows, {cases:,} cases.", "zh": "未发现问题：{rows:,} 行，{cases:,} 个案例。"},
+    "im.report_ok": {"en": "No problems found: {rows:,} {rows:p:row|rows}, {cases:,} {cases:p:case|cases}.", "zh": "未发现问题：{rows:,} 行，{cases:,} 个案例。"},
     "im.col_problem": {"en": "problem", "zh": "问题"},
     "im.col_severity": {"en": "severity", "zh": "级别"},
     "im.col_rows": {"en": "rows", "zh": "行号"},
@@ -322,7 +324,7 @@ TEXTS.update({
     "im.name": {"en": "Log name", "zh": "日志名称"},
     "im.go": {"en": "Import", "zh": "导入"},
     "im.progress": {"en": "Importing… {stage}", "zh": "正在导入… {stage}"},
-    "im.done": {"en": "Imported '{name}': {cases:,} cases, {events:,} events.", "zh": "已导入“{name}”：{cases:,} 个案例，{events:,} 个事件。"},
+    "im.done": {"en": "Imported '{name}': {cases:,} {cases:p:case|cases}, {events:,} {events:p:event|events}.", "zh": "已导入“{name}”：{cases:,} 个案例，{events:,} 个事件。"},
     "im.blocked": {"en": "Fix the errors above or choose 'Drop them' before importing.", "zh": "请先修正上述错误，或选择“丢弃这些行”。"},
     "im.manage": {"en": "Manage logs", "zh": "管理日志"},
     "im.rename": {"en": "New name", "zh": "新名称"},
@@ -359,9 +361,9 @@ TEXTS.update({
     "err.name_taken": {"en": "Another log is already called '{name}'.", "zh": "已有日志名为“{name}”。"},
     "im.choose": {"en": "— choose —", "zh": "— 请选择 —"},
     "side.no_log_gone": {"en": "That log no longer exists.", "zh": "该日志已不存在。"},
-    "cli.imported": {"en": "Imported log {log_id} '{name}': {cases:,} cases, {events:,} events",
+    "cli.imported": {"en": "Imported log {log_id} '{name}': {cases:,} {cases:p:case|cases}, {events:,} {events:p:event|events}",
                      "zh": "已导入日志 {log_id}“{name}”：{cases:,} 个案例，{events:,} 个事件"},
-    "cli.dropped": {"en": ", {dropped:,} rows dropped", "zh": "，丢弃 {dropped:,} 行"},
+    "cli.dropped": {"en": ", {dropped:,} {dropped:p:row|rows} dropped", "zh": "，丢弃 {dropped:,} 行"},
     "cli.deleted": {"en": "Deleted log {log_id}.", "zh": "已删除日志 {log_id}。"},
     "cli.no_logs": {"en": "No logs yet: python -m analysis import FILE", "zh": "还没有日志：python -m analysis import 文件"},
     "cli.sample_imported": {"en": "Imported the sample log as log {log_id}.", "zh": "已将示例日志导入为日志 {log_id}。"},
@@ -370,7 +372,7 @@ TEXTS.update({
     "cli.filter_unknown": {"en": "Warning: the filter's {field} value {value!r} does not occur in this log.",
                            "zh": "警告：筛选条件 {field} 的值 {value!r} 在此日志中不存在。"},
     "va.title": {"en": "Variants & cases", "zh": "变体与案例"},
-    "va.headline": {"en": "{variants:,} variants; the {n} most frequent cover **{share:.0%}** of the cases.",
+    "va.headline": {"en": "{variants:,} {variants:p:variant|variants}; the {n} most frequent cover **{share:.0%}** of the cases.",
                     "zh": "共 {variants:,} 个变体；最常见的 {n} 个覆盖 **{share:.0%}** 的案例。"},
     "va.col_cases": {"en": "cases", "zh": "案例数"},
     "va.col_share": {"en": "share", "zh": "占比"},
@@ -392,9 +394,9 @@ TEXTS.update({
     "va.search": {"en": "Search cases", "zh": "搜索案例"},
     "va.search_hint": {"en": "case id, attribute value or activity", "zh": "案例编号、属性值或活动"},
     "va.no_match": {"en": "No kept case matches the search.", "zh": "没有符合搜索条件的案例。"},
-    "va.listed": {"en": "{n:,} cases listed, slowest first (at most 500).", "zh": "列出 {n:,} 个案例，最慢的在前（最多 500 个）。"},
+    "va.listed": {"en": "{n:,} {n:p:case|cases} listed, slowest first (at most 500).", "zh": "列出 {n:,} 个案例，最慢的在前（最多 500 个）。"},
     "va.pick_case": {"en": "Case timeline", "zh": "案例时间线"},
-    "va.case_line": {"en": "Case **{case}**: cycle time {cycle}, {events} events. Grey bars are waits.",
+    "va.case_line": {"en": "Case **{case}**: cycle time {cycle}, {events} {events:p:event|events}. Grey bars are waits.",
                      "zh": "案例 **{case}**：周期 {cycle}，{events} 个事件。灰色条为等待。"},
     "va.waiting": {"en": "waiting", "zh": "等待"},
     "va.no_department": {"en": "(no department)", "zh": "（无部门）"},
@@ -404,7 +406,7 @@ TEXTS.update({
     "dx.holds_waiting": {
         "en": "**{activity}** ({department}) holds **{share:.0%}** of all waiting; median wait before it {median}, p90 {p90}.",
         "zh": "**{activity}**（{department}）占全部等待时间的 **{share:.0%}**；其前等待中位数 {median}，P90 {p90}。"},
-    "dx.pareto": {"en": "{n} of {total} steps hold {share:.0%} of all waiting.",
+    "dx.pareto": {"en": "{n} of {total} {total:p:step|steps} hold {share:.0%} of all waiting.",
                   "zh": "{total} 个环节中的 {n} 个占全部等待时间的 {share:.0%}。"},
     "dx.slowest_work": {"en": "Longest processing: **{activity}**, median {median}, p90 {p90}.",
                         "zh": "处理时间最长：**{activity}**，中位数 {median}，P90 {p90}。"},
@@ -418,7 +420,7 @@ TEXTS.update({
         "zh": "代价最大的交接是 **{a} → {b}**（{count:,} 次）：等待中位数 {median}，P90 {p90}。"},
     "dx.handoff_share": {"en": "Waiting at hand-offs is **{share:.0%}** of all cycle time.",
                          "zh": "交接等待占全部周期时间的 **{share:.0%}**。"},
-    "dx.pingpong": {"en": "Most ping-pong: **{a} ↔ {b}** in {cases:,} cases; those cases take {extra} longer (median).",
+    "dx.pingpong": {"en": "Most ping-pong: **{a} ↔ {b}** in {cases:,} {cases:p:case|cases}; those cases take {extra} longer (median).",
                     "zh": "来回最多：**{a} ↔ {b}**，涉及 {cases:,} 个案例；这些案例的周期中位数多 {extra}。"},
     "dx.cost": {"en": "Each extra hand-off goes with **{d}** more cycle time (90% interval {low} – {high}).",
                 "zh": "每多一次交接，周期时间约多 **{d}**（90% 区间 {low} – {high}）。"},
@@ -738,9 +740,9 @@ TEXTS.update({
                             "zh": "{activity}（{department}）占全部等待时间的 {share}，等待中位数 {median}"},
     "kb.title_handoff": {"en": "Hand-off {a} → {b} ({count} times) waits {median} (median)",
                          "zh": "{a} → {b} 的交接（{count} 次）等待中位数 {median}"},
-    "kb.title_pingpong": {"en": "Ping-pong {a} ↔ {b} in {cases} cases; those cases take {extra} longer",
+    "kb.title_pingpong": {"en": "Ping-pong {a} ↔ {b} in {cases} {cases:p:case|cases}; those cases take {extra} longer",
                           "zh": "{a} ↔ {b} 来回返工涉及 {cases} 个案例，这些案例多耗时 {extra}"},
-    "kb.title_kpi": {"en": "{cases} cases: median cycle time {median}, p90 {p90}",
+    "kb.title_kpi": {"en": "{cases} {cases:p:case|cases}: median cycle time {median}, p90 {p90}",
                      "zh": "{cases} 个案例：周期时间中位数 {median}，P90 {p90}"},
     "kb.title_redesign": {"en": "Scenario {name} changes the median cycle time by {delta}",
                           "zh": "方案“{name}”使周期时间中位数变化 {delta}"},
@@ -776,7 +778,7 @@ TEXTS.update({
     "kb.filter_since": {"en": "Saved since", "zh": "保存日期不早于"},
     "kb.any": {"en": "(any)", "zh": "（全部）"},
     "kb.no_match": {"en": "No finding matches. Loosen the search or the filters.", "zh": "没有符合条件的结论，请放宽搜索或筛选条件。"},
-    "kb.count": {"en": "{n} of {total} findings", "zh": "共 {total} 条结论，显示 {n} 条"},
+    "kb.count": {"en": "{n} of {total} {total:p:finding|findings}", "zh": "共 {total} 条结论，显示 {n} 条"},
     "kb.col_id": {"en": "#", "zh": "#"},
     "kb.col_created": {"en": "saved", "zh": "保存时间"},
     "kb.col_title": {"en": "title", "zh": "标题"},
@@ -835,7 +837,7 @@ TEXTS.update({
     "rp.contents": {"en": "Contents", "zh": "目录"},
     "rp.kpis": {"en": "Key figures", "zh": "关键指标"},
     "rp.map": {"en": "Process map", "zh": "流程图"},
-    "rp.map_caption": {"en": "{activities} activities and {edges} paths; numbers are events. Box colour = department.",
+    "rp.map_caption": {"en": "{activities} {activities:p:activity|activities} and {edges} {edges:p:path|paths}; numbers are events. Box colour = department.",
                        "zh": "{activities} 个活动、{edges} 条路径；数字为事件数。方框颜色表示部门。"},
     "rp.bottlenecks": {"en": "Bottlenecks: where the time goes", "zh": "瓶颈：时间耗在哪里"},
     "rp.top10": {"en": "The ten steps holding the most waiting", "zh": "等待最多的十个环节"},
@@ -881,15 +883,15 @@ TEXTS.update({
                        "zh": "尚无已保存的结论：可在诊断页面保存后加入报告。"},
     "rp.build": {"en": "Build report", "zh": "生成报告"},
     "rp.building": {"en": "Building the report…", "zh": "正在生成报告…"},
-    "rp.built": {"en": "Report ready: {size:.1f} MB, {charts} charts.", "zh": "报告已生成：{size:.1f} MB，{charts} 张图表。"},
+    "rp.built": {"en": "Report ready: {size:.1f} MB, {charts} {charts:p:chart|charts}.", "zh": "报告已生成：{size:.1f} MB，{charts} 张图表。"},
     "rp.stale": {"en": "The settings changed since the report was built: build it again to include them.",
                  "zh": "生成报告后设置有变化：请重新生成以包含这些变化。"},
     "rp.download_html": {"en": "Download report (HTML)", "zh": "下载报告（HTML）"},
     "rp.download_xlsx": {"en": "Download tables (Excel)", "zh": "下载数据表（Excel）"},
     "rp.preview": {"en": "Preview", "zh": "预览"},
-    "rp.cli_written": {"en": "Report written to {path} ({size:,} bytes, {charts} charts).",
+    "rp.cli_written": {"en": "Report written to {path} ({size:,} bytes, {charts} {charts:p:chart|charts}).",
                        "zh": "报告已写入 {path}（{size:,} 字节，{charts} 张图表）。"},
-    "rp.cli_excel": {"en": "Tables written to {path} ({sheets} sheets).", "zh": "数据表已写入 {path}（{sheets} 个工作表）。"},
+    "rp.cli_excel": {"en": "Tables written to {path} ({sheets} {sheets:p:sheet|sheets}).", "zh": "数据表已写入 {path}（{sheets} 个工作表）。"},
     "page.variants": {"en": "Variants & cases", "zh": "变体与案例"},
     "page.model": {"en": "Process model", "zh": "流程模型"},
     "pm.title": {"en": "Process map", "zh": "流程图"},
@@ -901,7 +903,7 @@ TEXTS.update({
     "pm.activities": {"en": "Activities shown (%, most frequent first)", "zh": "显示的活动（%，按频次）"},
     "pm.paths": {"en": "Paths shown (%, most frequent first; every activity stays connected)",
                  "zh": "显示的路径（%，按频次；每个活动始终保持连通）"},
-    "pm.caption": {"en": "{activities} of {total} activities, {edges} paths. Box colour = department.",
+    "pm.caption": {"en": "{activities} of {total} {total:p:activity|activities}, {edges} {edges:p:path|paths}. Box colour = department.",
                    "zh": "显示 {activities}/{total} 个活动、{edges} 条路径。方框颜色表示部门。"},
     "pm.hot": {"en": "Red: the three paths holding the most time in total (cases × mean time).",
                "zh": "红色：总耗时最多的三条路径（案例数 × 平均时间）。"},
@@ -915,7 +917,7 @@ TEXTS.update({
     "pm.fit": {"en": "Fit", "zh": "适应"},
     "pm.zoom_hint": {"en": "Drag to move the map; mouse wheel or + / − to zoom; Fit shows it whole.",
                      "zh": "拖动可移动流程图；滚轮或 + / − 缩放；“适应”显示全图。"},
-    "im.log_line": {"en": "{cases:,} cases, {events:,} events, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
+    "im.log_line": {"en": "{cases:,} {cases:p:case|cases}, {events:,} {events:p:event|events}, imported {when}", "zh": "{cases:,} 个案例，{events:,} 个事件，导入于 {when}"},
 })
 
 # The Process model page (discovered model).
@@ -1013,9 +1015,9 @@ TEXTS.update({
     "md.fitting": {"en": "Cases that fit the model", "zh": "符合模型的案例"},
     "md.fitting_help": {"en": "Cases that replay on the model without a missing or left-over token.",
                         "zh": "在模型上重放时既不缺少令牌、也没有剩余令牌的案例。"},
-    "md.fitting_cases": {"en": "{fitting:,} of {cases:,} cases", "zh": "{cases:,} 个案例中的 {fitting:,} 个"},
+    "md.fitting_cases": {"en": "{fitting:,} of {cases:,} {cases:p:case|cases}", "zh": "{cases:,} 个案例中的 {fitting:,} 个"},
     "md.caption": {
-        "en": "Mined from {cases:,} cases ({variants:,} variants): {tasks} activities, {gateways} gateways "
+        "en": "Mined from {cases:,} {cases:p:case|cases} ({variants:,} {variants:p:variant|variants}): {tasks} {tasks:p:activity|activities}, {gateways} {gateways:p:gateway|gateways} "
               "(× = one of the paths, + = all paths in parallel).",
         "zh": "基于 {cases:,} 个案例（{variants:,} 个变体）挖掘：{tasks} 个活动、{gateways} 个网关（× = 选择其中一条路径，+ = 所有路径并行）。",
     },
@@ -1090,7 +1092,7 @@ TEXTS.update({
     "cmp.download_steps": {"en": "Download steps (CSV)", "zh": "下载环节对比（CSV）"},
     "cmp.download_paths": {"en": "Download paths (CSV)", "zh": "下载路径对比（CSV）"},
     "cmp.f_empty": {"en": "Group “{label}” has no cases under the current filter.", "zh": "在当前筛选下，“{label}”组没有案例。"},
-    "cmp.f_sizes": {"en": "A = {a} ({n_a:,} cases); B = {b} ({n_b:,} cases).",
+    "cmp.f_sizes": {"en": "A = {a} ({n_a:,} {n_a:p:case|cases}); B = {b} ({n_b:,} {n_b:p:case|cases}).",
                     "zh": "A = {a}（{n_a:,} 个案例）；B = {b}（{n_b:,} 个案例）。"},
     "cmp.f_longer": {"en": "**B** takes **{diff} longer** at the median than A ({med_b} against {med_a}).",
                      "zh": "**B 组**的周期时间中位数比 A 组**长 {diff}**（{med_b}，对比 {med_a}）。"},
@@ -1109,10 +1111,23 @@ TEXTS.update({
 })
 
 
+class _Plural(string.Formatter):
+    """str.format plus `{n:p:one|many}`: the singular when n is 1, else the plural ("1 row", "2 rows")."""
+
+    def format_field(self, value, format_spec: str) -> str:
+        if format_spec.startswith("p:"):
+            one, _, many = format_spec[2:].partition("|")
+            return one if value == 1 else many
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Plural()
+
+
 def t(key: str, lang: str = "en", **values) -> str:
     """The text for `key` in `lang` (English when missing), with {placeholders} filled in."""
     entry = TEXTS.get(key)
     if entry is None:
         return key
     text = entry.get(lang) or entry["en"]
-    return text.format(**values) if values else text
+    return _FORMATTER.format(text, **values) if values else text

@@ -61,3 +61,16 @@ def test_a_user_error_survives_copying_and_pickling():
     for again in (copy.copy(nested), pickle.loads(pickle.dumps(nested))):
         assert str(again) == 's.json: A scenario is one JSON object {"name": ..., "operations": [...]}'
         assert again.message("zh") == 's.json：方案应是一个 JSON 对象 {"name": ..., "operations": [...]}'
+
+
+def test_english_counts_agree_in_number():
+    assert t("problem.missing_case", "en", count=1) == "1 row has no case id."
+    assert t("problem.missing_case", "en", count=2) == "2 rows have no case id."
+    assert t("problem.missing_case", "en", count=1200) == "1,200 rows have no case id."
+    assert t("im.done", "en", name="x", cases=1, events=3) == "Imported 'x': 1 case, 3 events."
+    assert t("problem.missing_case", "zh", count=1) == "1 行缺少案例编号。"
+    # No English text says "1 rows" for any count placeholder.
+    for key, entry in TEXTS.items():
+        names = placeholders(entry["en"])
+        if names and all(n in ("count", "cases", "events", "rows") for n in names):
+            assert " 1 rows" not in " " + t(key, "en", **dict.fromkeys(names, 1)), key
