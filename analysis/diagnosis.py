@@ -13,9 +13,6 @@ from analysis.bottlenecks import pareto
 from analysis.formatting import MISSING, duration
 from analysis.texts import t
 
-# Deprecated alias of formatting.duration, kept while other modules still import it; to be removed.
-duration_words = duration
-
 
 def bottleneck_findings(activities: pd.DataFrame, lang: str, has_start: bool, working: bool = False) -> list[str]:
     """The steps holding most of the waiting, and where processing rather than waiting dominates."""

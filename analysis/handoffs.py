@@ -9,7 +9,7 @@ it is counted per unordered pair {X, Y}.
 What lives where: the pairs, the hand-off flag and the per-case counts come from `pairs` (`steps`,
 `per_case`: the one hand-off rule); this module aggregates them. `diagnose` is the bundle the CLI, the
 Hand-offs page and the report share (`Handoffs`, with `as_dict` = `handoffs --json`); the findings in
-words are `diagnosis.handoff_findings`.
+words are `diagnosis.handoff_findings`; `front_line_default` is the front line the page and the report start from.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from analysis.sql import in_list, query
 from analysis.working_time import WorkCalendar
 
 LEVELS = pairs.UNITS   # the levels a hand-off can be counted at (the page's choice)
+# The departments that serve customers, by name (the sample's regional branches): the default front line.
+FRONT_WORDS = ("分公司", "branch", "门店", "store", "区域")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None 
         pingpong=pingpong(con, log_id, flt, level), cost=handoff_cost_of(con, log_id, flt, level),
         wait_share=handoff_wait_share(con, log_id, flt, level, calendar), front=front,
         front_line=front_line_waits(con, log_id, list(front), flt, calendar) if front else None)
+
+
+def front_line_default(departments: Sequence[str]) -> list[str]:
+    """The default front line: the departments whose name says branch, store or region (FRONT_WORDS)."""
+    return [d for d in departments if any(w in d.lower() for w in FRONT_WORDS)]
 
 
 def handoff_matrix(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,

@@ -20,13 +20,12 @@ import pandas as pd
 from analysis import compare, exports, redesign
 from analysis import findings as kb
 from analysis.filters import CaseFilter
-from analysis.report_gather import FINDING_FIELDS, FRONT_WORDS, Facts, front_line, gather, tables
+from analysis.report_gather import FINDING_FIELDS, Facts, gather, tables
 from analysis.report_html import esc, filter_words, plotly_js, render
 from analysis.working_time import WorkCalendar
 
-__all__ = ["FINDING_FIELDS", "FRONT_WORDS", "Facts", "ReportFiles", "build_report", "build_report_files", "esc",
-           "filter_words", "finding_dicts", "front_line", "gather", "plotly_js", "render", "report_for",
-           "report_tables", "tables"]
+__all__ = ["FINDING_FIELDS", "Facts", "ReportFiles", "build_report", "build_report_files", "esc", "filter_words",
+           "finding_dicts", "gather", "plotly_js", "render", "report_for", "report_tables", "tables"]
 
 
 @dataclass(frozen=True)

@@ -151,12 +151,13 @@ def _map_section(facts: Facts, lang: str) -> str:
 
 def _bottleneck_section(facts: Facts, lang: str, plots: _Inline) -> str:
     """Findings, the Pareto chart, waiting vs processing, the ten steps holding most waiting."""
-    acts = facts.activities
-    out = [_findings_box(diagnosis.bottleneck_findings(acts, lang, facts.has_start, facts.working))]
+    bn = facts.bottlenecks
+    acts = bn.activities
+    out = [_findings_box(diagnosis.bottleneck_findings(acts, lang, bn.has_start, bn.working_time))]
     if acts.empty:
         return "".join(out)
     out.append(plots.html(charts.pareto(acts, lang), 460, legend_y=-0.35))
-    if facts.has_start:
+    if bn.has_start:
         fig = charts.wait_vs_work(acts, lang).update_yaxes(automargin=True)
         out.append(plots.html(fig, max(380, 30 * len(acts.head(15)) + 140), legend_orientation="h", legend_y=-0.15))
     else:
@@ -187,7 +188,7 @@ def _matrix_chart(facts: Facts, lang: str, plots: _Inline) -> str:
 
 def _pingpong_part(facts: Facts, lang: str) -> str:
     """The ten pairs working back and forth most, and what it costs their cases."""
-    pings = facts.handoffs.pings
+    pings = facts.handoffs.pingpong
     out = [f"<h3>{esc(t('rp.pingpong', lang))}</h3>"]
     if pings.empty:
         return "".join(out + [_note(t("ho.no_pingpong", lang))])
@@ -206,13 +207,13 @@ def _front_part(facts: Facts, lang: str) -> str:
     out = [f"<h3>{esc(t('rp.front', lang))}</h3>"]
     if not ho.front:
         return "".join(out + [_note(t("rp.no_front", lang))])
-    if ho.front_table is None or ho.front_table.empty:
+    if ho.front_line is None or ho.front_line.empty:
         return "".join(out + [_note(t("ho.no_front", lang))])
     out.append(f'<p class="note">{esc(t("rp.front_is", lang, names=", ".join(ho.front)))} '
                f'{esc(t("ho.front_caption", lang))}</p>')
     rows = [[r.department, f"{r.cases:,}", duration(r.median_wait_seconds, lang),
              duration(r.median_held_seconds, lang), duration(r.p90_held_seconds, lang),
-             f"{(r.share_of_front_line_wait or 0):.1%}"] for r in ho.front_table.itertuples()]
+             f"{(r.share_of_front_line_wait or 0):.1%}"] for r in ho.front_line.itertuples()]
     out.append(_table([t(k, lang) for k in ("bn.col_department", "ho.m_cases", "ho.pickup", "ho.held_median",
                                             "ho.held_p90", "ho.front_share")], rows, numeric={1, 2, 3, 4, 5}))
     return "".join(out)
@@ -221,11 +222,11 @@ def _front_part(facts: Facts, lang: str) -> str:
 def _handoff_section(facts: Facts, lang: str, plots: _Inline) -> str:
     """Findings, the matrix, ping-pong and the front line."""
     ho = facts.handoffs
-    if ho.matrix.empty:
+    if ho is None or ho.matrix.empty:
         return _findings_box([t("dx.no_handoffs", lang)])
     out = [_note(t("rp.by_resource", lang))] if ho.level == "resource" else []
-    out.append(_findings_box(diagnosis.handoff_findings(ho.matrix, ho.pings, ho.cost, ho.front_table, ho.share,
-                                                        lang)))
+    out.append(_findings_box(diagnosis.handoff_findings(ho.matrix, ho.pingpong, ho.cost, ho.front_line,
+                                                        ho.wait_share, lang)))
     out += [_matrix_chart(facts, lang, plots), _pingpong_part(facts, lang)]
     if ho.level == "department":
         out.append(_front_part(facts, lang))
@@ -247,7 +248,7 @@ def _compare_section(facts: Facts, lang: str, plots: _Inline) -> str:
     """Two groups side by side: findings, KPIs with B − A, time per case by step, the paths that differ."""
     cmp = facts.comparison
     cohorts, kpis, steps, paths = cmp.cohorts, cmp.kpis, cmp.steps, cmp.paths
-    out = [_findings_box(compare.findings(cohorts, kpis, steps, paths, lang))]
+    out = [_findings_box(cmp.findings(lang))]
     sizes = kpis.set_index("kpi").loc["cases"]
     if not sizes["a"] or not sizes["b"]:
         return "".join(out)
@@ -288,7 +289,7 @@ def _redesign_maps(facts: Facts, lang: str) -> str:
 
 def _conformance_part(facts: Facts, lang: str) -> str:
     """How today's cases fit the to-be flow, and the deviations."""
-    fit = facts.redesign.fit
+    fit = facts.redesign.evaluation.conformance
     out = [f"<h3>{esc(t('rp.conformance', lang))}</h3>",
            _cards([(t("rd.fitness", lang), f"{fit.fitness:.1%}"), (t("rd.fitting", lang), f"{fit.fitting_cases_share:.1%}"),
                    (t("rd.checked", lang), f"{fit.cases_checked_share:.0%}")]),
@@ -305,6 +306,7 @@ def _conformance_part(facts: Facts, lang: str) -> str:
 def _redesign_section(facts: Facts, lang: str, plots: _Inline) -> str:
     """The operations, the KPIs as-is and to-be, both distributions, both maps and the conformance."""
     rd = facts.redesign
+    evaluation = rd.evaluation
     out = []
     if rd.scenario.operations:
         out.append(f"<h3>{esc(t('rp.operations', lang))}</h3><ol class='ops'>"
@@ -314,12 +316,13 @@ def _redesign_section(facts: Facts, lang: str, plots: _Inline) -> str:
     rows = [[t(f"rd.k_{r.kpi}", lang), redesign_kpi(r.kpi, r.as_is, lang), redesign_kpi(r.kpi, r.to_be, lang),
              redesign_kpi(r.kpi, r.delta, lang),
              f"{redesign_kpi(r.kpi, r.delta_low, lang)} … {redesign_kpi(r.kpi, r.delta_high, lang)}"]
-            for r in rd.comparison.itertuples()]
+            for r in evaluation.table().itertuples()]
     out.append(_table([t(k, lang) for k in ("rd.col_kpi", "rd.col_as_is", "rd.col_to_be", "rd.col_delta",
                                             "rd.col_interval")], rows, numeric={1, 2, 3, 4}, css="kpi-table"))
-    out.append(plots.html(charts.redesign_distribution(rd.as_is, rd.to_be, lang), 400, legend_y=-0.2))
+    out.append(plots.html(charts.redesign_distribution(evaluation.as_is_cases, evaluation.to_be_cases, lang), 400,
+                          legend_y=-0.2))
     out.append(_redesign_maps(facts, lang))
-    if rd.fit is not None:
+    if evaluation.conformance is not None:
         out.append(_conformance_part(facts, lang))
     return "".join(out)
 
@@ -422,7 +425,7 @@ def _header(facts: Facts, lang: str, now: dt.datetime) -> str:
         meta.append(t("rp.span", lang, first=f"{first:%Y-%m-%d}", last=f"{last:%Y-%m-%d}"))
     words = filter_words(facts.flt, lang)
     filter_line = (t("rp.and", lang).join(words) if words else t("rp.no_filter", lang))
-    if facts.working:
+    if facts.bottlenecks.working_time:
         filter_line += " " + t("rp.working_time", lang)
     return f"""<header class="top"><div class="inner">
 <h1>{esc(t('rp.title', lang))}</h1>

@@ -118,11 +118,6 @@ def sample_log_id() -> int | None:
     return _sample_log_id(data_version(), _db())
 
 
-def has_start(log_id: int) -> bool:
-    """Whether the log has start timestamps (waiting can then be told from processing)."""
-    return any(info.log_id == log_id and info.has_start for info in logs())
-
-
 # --- Import, rename, delete (each forgets the cached results). -------------------------------------------
 
 
@@ -187,24 +182,19 @@ case_list = cached(cases.case_list)
 case_timeline = cached(cases.case_timeline)
 
 # --- Process model, bottlenecks, hand-offs. --------------------------------------------------------------
+# The Bottlenecks and Hand-offs pages read their numbers from one record each, the one the report and the CLI
+# show (bottlenecks.diagnose, handoffs.diagnose); the trend and the heatmap are extra views of their own.
 
 discover_model = cached(process_model.discover_model)
 replay_fitness = cached(process_model.replay_fitness)
-activity_stats = cached(bottlenecks.activity_stats)
-edge_stats = cached(bottlenecks.edge_stats)
+bottleneck_diagnosis = cached(bottlenecks.diagnose)
 monthly_wait = cached(bottlenecks.monthly_wait)
 wait_by_attribute = cached(bottlenecks.wait_by_attribute)
-handoff_matrix = cached(handoffs.handoff_matrix)
-handoff_cost_of = cached(handoffs.handoff_cost_of)
-pingpong = cached(handoffs.pingpong)
-front_line_waits = cached(handoffs.front_line_waits)
-handoff_wait_share = cached(handoffs.handoff_wait_share)
+handoff_diagnosis = cached(handoffs.diagnose)
 
-# --- Compare: two cohorts of the filtered log. -----------------------------------------------------------
+# --- Compare: two cohorts of the filtered log (the record compare.compare). ------------------------------
 
-cmp_kpis = cached(compare.kpi_table)
-cmp_activities = cached(compare.activity_table)
-cmp_paths = cached(compare.path_table)
+comparison = cached(compare.compare)
 cmp_by_speed = cached(compare.by_speed)
 
 # --- Project or routine (campaign triage). ---------------------------------------------------------------
@@ -213,9 +203,9 @@ tg_budget_attribute = cached(triage.find_budget_attribute)
 tg_case_features = cached(triage.case_features)
 tg_attribute_values = cached(triage.attribute_values)
 
-# --- Redesign: scenarios, their outcome, and how today's cases fit them. ---------------------------------
+# --- Redesign: scenarios, their evaluation (redesign.evaluate), and how today's cases fit them. -----------
 
-scenario_outcome = cached(redesign.scenario_outcome)
+scenario_evaluation = cached(redesign.evaluate)
 to_be_map = cached(redesign.to_be_map)
 
 
@@ -237,7 +227,6 @@ def delete_scenario(redesign_id: int) -> None:
         redesign.delete_scenario(cur, redesign_id)
 
 
-conformance_of_scenario = cached(conformance.scenario_fit)
 conformance_of_bpmn = cached(conformance.bpmn_fit)
 
 

@@ -6,10 +6,9 @@ import datetime as dt
 import json
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from analysis import compare, exports
+from analysis import charts, compare, exports
 from analysis.errors import UserError
 from analysis.formatting import days
 from pages import cache, calendar_panel, finding_form
@@ -47,10 +46,9 @@ except UserError as exc:
     st.stop()
 
 calendar = calendar_panel.controls(log_id, "cmp_wt")   # working time for the steps' waiting and processing
-kpis = cache.cmp_kpis(log_id, cohorts)
-activities = cache.cmp_activities(log_id, cohorts, calendar)
-paths = cache.cmp_paths(log_id, cohorts)
-st.info("\n".join(f"- {s}" for s in compare.findings(cohorts, kpis, activities, paths, lang())))
+found = cache.comparison(log_id, cohorts, calendar)
+kpis, activities, paths = found.kpis, found.steps, found.paths
+st.info("\n".join(f"- {s}" for s in found.findings(lang())))
 sizes = kpis.set_index("kpi").loc["cases"]
 if not sizes["a"] or not sizes["b"]:
     st.stop()
@@ -71,16 +69,7 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, key="cmp_kpis")
 
 st.subheader(tr("cmp.steps"))
-top = compare.biggest_differences(activities)
-bars = pd.concat([
-    pd.DataFrame({"activity": top["activity"], "group": "A", "days": days(top["time_per_case_a"])}),
-    pd.DataFrame({"activity": top["activity"], "group": "B", "days": days(top["time_per_case_b"])}),
-])
-fig = px.bar(bars, y="activity", x="days", color="group", barmode="group", orientation="h",
-             title=tr("cmp.steps_chart"), labels={"activity": "", "days": tr("cmp.days_per_case"), "group": ""},
-             color_discrete_map={"A": "#1f77b4", "B": "#d62728"})
-fig.update_yaxes(autorange="reversed")
-st.plotly_chart(fig, key="cmp_steps_chart")
+st.plotly_chart(charts.compare_steps(activities, lang()), key="cmp_steps_chart")
 st.caption(tr("cmp.steps_help"))
 number = st.column_config.NumberColumn(format="%.2f")
 percent = st.column_config.NumberColumn(format="%.0f%%")

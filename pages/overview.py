@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
+from analysis import charts
 from analysis.formatting import MISSING, days, duration
 from pages import cache, finding_form
 from pages.state import lang, page_header, tr
@@ -34,38 +33,15 @@ row2[3].metric(tr(per_case_label), MISSING if no_unit else f"{k['departments_per
 cycles = cache.cycle_times(log_id, flt)
 left, right = st.columns(2)
 with left:
-    fig = px.histogram(x=days(cycles["cycle_seconds"]), nbins=60, title=tr("ov.dist"),
-                       labels={"x": tr("axis.days"), "count": tr("ov.dist_y")})
-    fig.update_layout(yaxis_title=tr("ov.dist_y"), xaxis_title=tr("axis.days"), bargap=0.05, showlegend=False)
-    fig.update_traces(hovertemplate=f"%{{x}} {tr('axis.days')}<br>%{{y}} {tr('ov.dist_y')}<extra></extra>")
-    for value, label, dash in ((k["median_cycle_seconds"], tr("ov.median"), "solid"),
-                               (k["p90_cycle_seconds"], tr("ov.p90"), "dash")):
-        fig.add_vline(x=days(value), line_dash=dash, line_color="#d62728",
-                      annotation_text=f"{label} {duration(value, lang())}", annotation_position="top right")
-    st.plotly_chart(fig, key="ov_dist")
+    st.plotly_chart(charts.cycle_time_histogram(cycles["cycle_seconds"], lang(), k["median_cycle_seconds"],
+                                                k["p90_cycle_seconds"]), key="ov_dist")
 with right:
-    weekly = cache.weekly_throughput(log_id, flt)
-    long = weekly.melt(id_vars="week", value_vars=["started", "finished"], var_name="kind", value_name="cases")
-    long["kind"] = long["kind"].map({"started": tr("ov.started"), "finished": tr("ov.finished")})
-    fig = px.line(long, x="week", y="cases", color="kind", title=tr("ov.weekly"),
-                  labels={"week": tr("ov.week"), "cases": tr("ov.dist_y"), "kind": ""})
-    fig.update_xaxes(tickformat="%Y-%m")
-    st.plotly_chart(fig, key="ov_weekly")
+    st.plotly_chart(charts.throughput(cache.weekly_throughput(log_id, flt), lang()), key="ov_weekly")
 
 attributes = cache.case_attribute_names(log_id)
 if attributes:
     attr = st.selectbox(tr("ov.attr_pick"), attributes, key="ov_attr")
-    stats = cache.cycle_by_attribute(log_id, attr, flt)
-    fig = go.Figure()
-    for _, s in stats.iterrows():
-        fig.add_trace(go.Box(
-            name=str(s["value"]), x=[str(s["value"])],
-            q1=[days(s["q1"])], median=[days(s["median"])], q3=[days(s["q3"])],
-            lowerfence=[days(s["lower_fence"])], upperfence=[days(s["upper_fence"])],
-            hoverinfo="y+name", showlegend=False,
-        ))
-    fig.update_layout(title=tr("ov.by_attr", attr=attr), yaxis_title=tr("axis.days"), xaxis_title=attr)
-    st.plotly_chart(fig, key="ov_box")
+    st.plotly_chart(charts.cycle_by_attribute(cache.cycle_by_attribute(log_id, attr, flt), attr, lang()), key="ov_box")
 else:
     st.caption(tr("ov.no_attrs"))
 

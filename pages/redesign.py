@@ -6,26 +6,14 @@ from __future__ import annotations
 from functools import partial
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from analysis import map_render, process_map
-from analysis.formatting import MISSING, days, duration, is_missing, share, signed_duration
+from analysis import charts, map_render
+from analysis.formatting import MISSING, duration
 from analysis.redesign import OPS, Scenario, describe_operation
+from analysis.report_html import redesign_kpi
 from pages import cache, finding_form
 from pages.state import err, lang, page_header, tr, viewer_mode
-
-
-def shown(kpi: str, value: float) -> str:
-    """A KPI value in its unit."""
-    if is_missing(value):
-        return MISSING
-    if kpi.endswith("seconds"):
-        return signed_duration(value, lang())
-    if kpi == "waiting_share":
-        return share(value)
-    return f"{value:.2f}"
-
 
 log_id, flt = page_header("rd.title")
 choices = cache.filter_choices(log_id)
@@ -120,8 +108,9 @@ if missing:
 st.caption(tr("rd.assumptions"))
 
 # --- Replay and compare. ----------------------------------------------------------------------------------
-as_is, to_be, table = cache.scenario_outcome(log_id, scenario, flt)
-if as_is.empty:
+evaluation = cache.scenario_evaluation(log_id, scenario, flt)
+table = evaluation.table()
+if evaluation.as_is_cases.empty:
     st.warning(tr("ov.empty"))
     st.stop()
 row = table.set_index("kpi")
@@ -135,6 +124,7 @@ for col, kpi, fmt in ((cols[0], "median_cycle_seconds", words), (cols[1], "p90_c
                                                           else f"{r['delta']:+.1f}"), delta_color="inverse",
                help=tr("rd.metric_help", as_is=fmt(r["as_is"])))
 
+shown = partial(redesign_kpi, lang=lang())
 st.dataframe(pd.DataFrame({
     tr("rd.col_kpi"): [tr(f"rd.k_{k}") for k in table["kpi"]],
     tr("rd.col_as_is"): [shown(k, v) for k, v in zip(table["kpi"], table["as_is"], strict=True)],
@@ -143,32 +133,19 @@ st.dataframe(pd.DataFrame({
     tr("rd.col_interval"): [f"{shown(k, lo)} … {shown(k, hi)}" for k, lo, hi in
                             zip(table["kpi"], table["delta_low"], table["delta_high"], strict=True)],
 }), hide_index=True, key="rd_kpis")
-
-fig = go.Figure()
-for frame, name, colour in ((as_is, tr("rd.as_is"), "#7f7f7f"), (to_be, tr("rd.to_be"), "#2ca02c")):
-    fig.add_histogram(x=days(frame["cycle_seconds"]), name=name, opacity=0.6, marker_color=colour, nbinsx=60)
-fig.update_layout(barmode="overlay", title=tr("rd.distribution"), xaxis_title=tr("axis.days"),
-                  yaxis_title=tr("ov.dist_y"), legend_orientation="h")
-st.plotly_chart(fig, key="rd_dist")
+st.plotly_chart(charts.redesign_distribution(evaluation.as_is_cases, evaluation.to_be_cases, lang()), key="rd_dist")
 
 # --- Maps side by side: what changed is drawn in red on the to-be map. ------------------------------------
 st.subheader(tr("rd.maps"))
 before = cache.discover_map(log_id, list(cache.activity_counts(log_id, flt)), flt)
 after = cache.to_be_map(log_id, scenario, flt)
-old_edges = {(e.source, e.target) for e in before.edges}
-changed = {(e.source, e.target) for e in after.edges if (e.source, e.target) not in old_edges}
+changed = map_render.new_edges(before, after)
 gone = sorted(set(before.activities) - set(after.activities))
 new_nodes = sorted(set(after.activities) - set(before.activities))
-# One colour per department on both maps: today's departments keep theirs, a new team takes the next ones.
-shared = process_map.department_colours(before)
-for name in sorted({d for d in after.departments.values() if d} - set(shared)):
-    shared[name] = process_map.PALETTE[len(shared) % len(process_map.PALETTE)]
+shared = map_render.shared_colours(before, after)   # today's departments keep their colours on both maps
 left, right = st.columns(2)
 for column, pm, title, hot in ((left, before, tr("rd.as_is"), set()), (right, after, tr("rd.to_be"), changed)):
-    values = {(e.source, e.target): e.frequency for e in pm.edges}
-    labels = {(e.source, e.target): f"{e.frequency:,}" for e in pm.edges}
-    nodes = {a: f"{a}\n{n:,}" for a, n in pm.activities.items()}
-    svg = map_render.to_svg(pm, labels, values, nodes, hot, shared)
+    svg = map_render.frequency_svg(pm, shared, hot)
     height = int(min(max(map_render.svg_size(svg)[1] + 20, 400), 800))
     column.markdown(f"**{title}**")
     with column:
@@ -183,14 +160,13 @@ st.download_button(tr("rd.download_svg"), map_render.to_svg(after, {}, {}, {}, c
 # --- Conformance: how today's cases fit the to-be flow (or a BPMN model of it). ---------------------------
 st.subheader(tr("rd.conformance"))
 bpmn = st.file_uploader(tr("rd.bpmn"), type=["bpmn", "xml"], key="rd_bpmn")
-result = None
-try:
-    if bpmn is not None:
+result = evaluation.conformance   # how they fit the scenario's own to-be flow
+if bpmn is not None:
+    try:
         result = cache.conformance_of_bpmn(log_id, bpmn.getvalue().decode("utf-8-sig", errors="replace"), flt)
-    else:
-        result = cache.conformance_of_scenario(log_id, scenario, flt)
-except ValueError as exc:
-    st.error(tr("rd.bad_bpmn", detail=err(exc)))
+    except ValueError as exc:
+        result = None
+        st.error(tr("rd.bad_bpmn", detail=err(exc)))
 if result is not None:
     a, b, c = st.columns(3)
     a.metric(tr("rd.fitness"), f"{result.fitness:.1%}", help=tr("rd.method", method=result.method))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from analysis import exports, triage
+from analysis import charts, exports, triage
 from analysis.formatting import MISSING, days, duration, share
 from pages import cache
 from pages.state import lang, page_header, tr
@@ -91,15 +90,7 @@ comparison = pd.DataFrame({
 })
 st.dataframe(comparison, hide_index=True, key="tg_kpis")
 
-track_names = {track: tr(f"tg.track.{track}") for track in triage.TRACKS}
-plot = pd.DataFrame({"case": triaged["case_id"], "handoffs": triaged["handoffs"],
-                     "days": days(triaged["cycle_seconds"]), "score": triaged["score"],
-                     "track": triaged["track"].map(track_names)})
-fig = px.scatter(plot, x="handoffs", y="days", color="track", hover_name="case", hover_data={"score": True},
-                 opacity=0.45, marginal_y="box", title=tr("tg.scatter"),
-                 category_orders={"track": list(track_names.values())},
-                 labels={"handoffs": tr("tg.axis_handoffs"), "days": tr("tg.axis_cycle"), "track": tr("tg.axis_track")})
-st.plotly_chart(fig, key="tg_scatter")
+st.plotly_chart(charts.triage_scatter(triaged, lang()), key="tg_scatter")
 
 # Which kinds of campaign (type, region …) the rule sends to the project track.
 groups = cache.case_attribute_names(log_id)
@@ -125,6 +116,7 @@ for reason in triage.REASONS:
     points = ranked[f"pts_{reason}"]
     part = tr(f"tg.reason.{reason}") + " +" + points.astype(str)
     why = why.where(points == 0, why.where(why == "", why + SEP) + part)
+track_names = {track: tr(f"tg.track.{track}") for track in triage.TRACKS}
 listing = pd.DataFrame({
     tr("col.case"): ranked["case_id"], tr("tg.col_score"): ranked["score"],
     tr("tg.col_track"): ranked["track"].map(track_names), tr("tg.col_reasons"): why,

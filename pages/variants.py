@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from analysis import process_map
+from analysis import charts
 from analysis.formatting import days, duration
 from pages import cache, filter_panel
 from pages.state import lang, page_header, tr
@@ -48,13 +47,7 @@ if left.button(tr("va.apply", n=len(chosen)), key="va_apply", disabled=not chose
     st.rerun()
 right.caption(tr("va.apply_help"))
 
-fig = px.bar(table.head(30), x="rank", y="cases", hover_data={"median_seconds": False},
-             labels={"rank": tr("va.axis_rank"), "cases": tr("va.col_cases")}, title=tr("va.chart"))
-fig.add_scatter(x=table["rank"].head(30), y=table["cumulative_share"].head(30) * 100, yaxis="y2",
-                name=tr("va.col_cum"), mode="lines+markers")
-fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 101], "title": "%", "tickmode": "linear",
-                           "dtick": 20, "showgrid": False}, showlegend=False)
-st.plotly_chart(fig, key="va_chart")
+st.plotly_chart(charts.variant_chart(table, lang()), key="va_chart")
 
 st.header(tr("va.cases"))
 search = st.text_input(tr("va.search"), key="va_search", placeholder=tr("va.search_hint"))
@@ -76,25 +69,7 @@ row = found[found["case_id"] == case_id].iloc[0]
 st.markdown(tr("va.case_line", case=case_id, cycle=duration(row["cycle_seconds"], lang()),
                events=int(row["n_events"])))
 
-# Each event is a bar (its start to its end, or a thin mark when it has no start timestamp), coloured by
-# department; the grey bar before it is the wait since the previous event ended.
-waiting, unknown = tr("va.waiting"), tr("va.no_department")
-label = [f"{p}. {a}" for p, a in zip(timeline["pos"], timeline["activity"], strict=True)]
-bars = []
-for lab, ev in zip(label, timeline.itertuples(), strict=True):
-    if ev.wait_seconds == ev.wait_seconds and ev.wait_seconds > 0:
-        bars.append({"step": lab, "from": ev.wait_from, "to": ev.start, "kind": waiting,
-                     "what": tr("va.wait_hover", d=duration(ev.wait_seconds, lang()))})
-    end = ev.end if ev.end > ev.start else ev.start + pd.Timedelta(minutes=max(1, row["cycle_seconds"] / 60 / 400))
-    work = duration(ev.processing_seconds, lang())  # "–" without a start timestamp
-    bars.append({"step": lab, "from": ev.start, "to": end, "kind": ev.department or unknown,
-                 "what": f"{ev.resource or ''} · {tr('va.work_hover', d=work)}"})
-# The map's colours: the log's departments in name order take the palette in turn.
-colours = {d: process_map.PALETTE[i % len(process_map.PALETTE)]
-           for i, d in enumerate(cache.filter_choices(log_id)["departments"])}
-colours[waiting] = "#bbbbbb"
-fig = px.timeline(pd.DataFrame(bars), x_start="from", x_end="to", y="step", color="kind", hover_name="what",
-                  color_discrete_map=colours, category_orders={"step": label})
-fig.update_yaxes(title="")  # px.timeline lists the first step at the top
-fig.update_layout(legend_title_text="", height=max(260, 32 * len(label) + 120))
-st.plotly_chart(fig, key="va_timeline")
+# Each event is a bar coloured by department (a thin mark without a start timestamp), after a grey bar for
+# the wait since the previous event ended.
+st.plotly_chart(charts.case_timeline(timeline, lang(), cache.filter_choices(log_id)["departments"],
+                                     row["cycle_seconds"]), key="va_timeline")

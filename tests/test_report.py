@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
-from analysis import bottlenecks, defaults, diagnosis, handoffs, importer, redesign, report, store
+from analysis import bottlenecks, defaults, diagnosis, formatting, handoffs, importer, redesign, report, store
 from analysis.filters import CaseFilter
 
 
@@ -101,7 +101,7 @@ def test_html_parses_and_shows_the_kpis(sample, zh_report):
     assert cards["案例数"] == "3,000"
     assert cards["事件数"] == f"{k['events']:,}"
     assert cards["活动数"] == str(k["activities"])
-    assert cards["周期时间中位数"] == diagnosis.duration_words(k["median"], "zh")
+    assert cards["周期时间中位数"] == formatting.duration(k["median"], "zh")
     title = page.joined("top")
     assert "流程诊断报告" in title and defaults.SAMPLE_NAME in title
     assert "日志中的全部案例（未筛选）。" in title
