@@ -50,7 +50,7 @@ from analysis import pairs
 from analysis.departments import most_frequent_sql
 from analysis.errors import UserError, parse_json
 from analysis.filters import CaseFilter
-from analysis.formatting import HOUR
+from analysis.formatting import HOUR, MISSING, is_missing, share, signed_duration
 from analysis.process_map import END, START, MapEdge, ProcessMap
 from analysis.records import number, plain
 from analysis.sql import Query, in_list, query
@@ -570,3 +570,14 @@ def to_be_map(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | 
              sorted(frequency.items(), key=lambda item: (-item[1], item[0]))]
     ordered = sorted(facts, key=lambda r: (-r[1], r[0]))
     return ProcessMap({a: int(n) for a, n, _ in ordered}, {a: d for a, _, d in ordered}, edges)
+
+
+def format_kpi(kpi: str, value: float | None, lang: str) -> str:
+    """A redesign KPI in its unit (negative durations with a minus sign)."""
+    if is_missing(value):
+        return MISSING
+    if kpi.endswith("seconds"):
+        return signed_duration(value, lang)
+    if kpi == "waiting_share":
+        return share(value)
+    return f"{value:.2f}"

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from analysis import charts, compare, diagnosis, map_render, process_map, redesign
 from analysis.filters import CaseFilter
-from analysis.formatting import DAY, MISSING, duration, is_missing, number, share, signed_duration
+from analysis.formatting import DAY, MISSING, duration, number
 from analysis.report_gather import FINDING_FIELDS, Facts
 from analysis.texts import t
 
@@ -233,17 +233,6 @@ def _handoff_section(facts: Facts, lang: str, plots: _Inline) -> str:
     return "".join(out)
 
 
-def redesign_kpi(kpi: str, value: float | None, lang: str) -> str:
-    """A redesign KPI in its unit (negative durations with a minus sign)."""
-    if is_missing(value):
-        return MISSING
-    if kpi.endswith("seconds"):
-        return signed_duration(value, lang)
-    if kpi == "waiting_share":
-        return share(value)
-    return f"{value:.2f}"
-
-
 def _compare_section(facts: Facts, lang: str, plots: _Inline) -> str:
     """Two groups side by side: findings, KPIs with B − A, time per case by step, the paths that differ."""
     cmp = facts.comparison
@@ -313,9 +302,9 @@ def _redesign_section(facts: Facts, lang: str, plots: _Inline) -> str:
                    + "".join(f"<li>{esc(redesign.describe_operation(op, lang))}</li>" for op in rd.scenario.operations)
                    + "</ol>")
     out.append(f"<h3>{esc(t('rp.redesign_kpis', lang))}</h3>")
-    rows = [[t(f"rd.k_{r.kpi}", lang), redesign_kpi(r.kpi, r.as_is, lang), redesign_kpi(r.kpi, r.to_be, lang),
-             redesign_kpi(r.kpi, r.delta, lang),
-             f"{redesign_kpi(r.kpi, r.delta_low, lang)} … {redesign_kpi(r.kpi, r.delta_high, lang)}"]
+    rows = [[t(f"rd.k_{r.kpi}", lang), redesign.format_kpi(r.kpi, r.as_is, lang), redesign.format_kpi(r.kpi, r.to_be, lang),
+             redesign.format_kpi(r.kpi, r.delta, lang),
+             f"{redesign.format_kpi(r.kpi, r.delta_low, lang)} … {redesign.format_kpi(r.kpi, r.delta_high, lang)}"]
             for r in evaluation.table().itertuples()]
     out.append(_table([t(k, lang) for k in ("rd.col_kpi", "rd.col_as_is", "rd.col_to_be", "rd.col_delta",
                                             "rd.col_interval")], rows, numeric={1, 2, 3, 4}, css="kpi-table"))

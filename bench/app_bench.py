@@ -11,7 +11,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +18,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from apptest_app import new_app, publish, usable  # noqa: E402  (after the path set-up above)
+from apptest_app import new_app, publish, timed, usable  # noqa: E402  (after the path set-up above)
 
 
 def loaded_store(size: str) -> Path:
@@ -35,13 +34,6 @@ def loaded_store(size: str) -> Path:
     subprocess.run([sys.executable, "-m", "analysis", "import", str(csv), "--db", str(db), "--name", f"bench {size}"],
                    cwd=ROOT, check=True)
     return db
-
-
-def timed(action) -> float:
-    """Wall time of one AppTest action (a whole script run)."""
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +57,10 @@ def publish(lines: list[str]) -> None:
         end = old.find("\n## ", start + len(heading))
         new = old[:start] + text + (old[end:] if end >= 0 else "")
     path.write_text(new, encoding="utf-8")
+
+
+def timed(action) -> float:
+    """Wall time of one AppTest action (a whole script run)."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start

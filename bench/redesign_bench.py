@@ -12,7 +12,6 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +19,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from apptest_app import new_app, publish, usable  # noqa: E402  (after the path set-up above)
+from apptest_app import new_app, publish, timed, usable  # noqa: E402  (after the path set-up above)
 
 CASES = 100_000
 
@@ -51,12 +50,6 @@ def english_scenario():
     for zh, en in sorted(names.items(), key=lambda kv: -len(kv[0])):
         text = text.replace(f'"{zh}"', json.dumps(en))
     return Scenario.of("End-to-end campaign team", json.loads(text))
-
-
-def timed(action) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 def main() -> None:

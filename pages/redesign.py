@@ -10,8 +10,7 @@ import streamlit as st
 
 from analysis import charts, map_render
 from analysis.formatting import MISSING, duration
-from analysis.redesign import OPS, Scenario, describe_operation
-from analysis.report_html import redesign_kpi
+from analysis.redesign import OPS, Scenario, describe_operation, format_kpi
 from pages import cache, finding_form
 from pages.state import err, lang, page_header, tr, viewer_mode
 
@@ -124,7 +123,7 @@ for col, kpi, fmt in ((cols[0], "median_cycle_seconds", words), (cols[1], "p90_c
                                                           else f"{r['delta']:+.1f}"), delta_color="inverse",
                help=tr("rd.metric_help", as_is=fmt(r["as_is"])))
 
-shown = partial(redesign_kpi, lang=lang())
+shown = partial(format_kpi, lang=lang())
 st.dataframe(pd.DataFrame({
     tr("rd.col_kpi"): [tr(f"rd.k_{k}") for k in table["kpi"]],
     tr("rd.col_as_is"): [shown(k, v) for k, v in zip(table["kpi"], table["as_is"], strict=True)],
