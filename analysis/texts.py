@@ -202,12 +202,10 @@ TEXTS: dict[str, dict[str, str]] = {
 
 # The dashboard's own labels.
 TEXTS.update({
-    "app.title": {"en": "Process diagnosis", "zh": "流程诊断"},
     "nav.data": {"en": "Data", "zh": "数据"},
     "nav.diagnose": {"en": "Diagnose", "zh": "诊断"},
     "page.import": {"en": "Import", "zh": "导入"},
     "page.overview": {"en": "Overview", "zh": "总览"},
-    "side.language": {"en": "Language", "zh": "语言"},
     "side.log": {"en": "Active log", "zh": "当前日志"},
     "side.no_logs": {"en": "No logs yet: import one on the Import page.", "zh": "还没有日志：请在“导入”页面导入。"},
     "side.filter": {"en": "Filter", "zh": "筛选"},
@@ -244,9 +242,7 @@ TEXTS.update({
     "unit.days": {"en": "{v:,.1f} days", "zh": "{v:,.1f} 天"},
     "unit.minutes": {"en": "{v:,.0f} min", "zh": "{v:,.0f} 分钟"},
     "axis.days": {"en": "days", "zh": "天"},
-    "axis.hours": {"en": "hours", "zh": "小时"},
     "ov.title": {"en": "Overview", "zh": "总览"},
-    "ov.caption": {"en": "Log: {name}", "zh": "日志：{name}"},
     "kpi.cases": {"en": "Cases", "zh": "案例数"},
     "kpi.events": {"en": "Events", "zh": "事件数"},
     "kpi.activities": {"en": "Activities", "zh": "活动数"},
@@ -834,7 +830,6 @@ TEXTS.update({
     "rp.and": {"en": "; ", "zh": "；"},
     "rp.working_time": {"en": "Durations are in working time (office hours, working days and holidays).",
                         "zh": "时长按工作时间计算（办公时间、工作日和节假日）。"},
-    "rp.contents": {"en": "Contents", "zh": "目录"},
     "rp.kpis": {"en": "Key figures", "zh": "关键指标"},
     "rp.map": {"en": "Process map", "zh": "流程图"},
     "rp.map_caption": {"en": "{activities} {activities:p:activity|activities} and {edges} {edges:p:path|paths}; numbers are events. Box colour = department.",
@@ -857,15 +852,11 @@ TEXTS.update({
     "rp.redesign_kpis": {"en": "The same cases, as-is and to-be", "zh": "相同案例：现状与目标"},
     "rp.maps": {"en": "Maps side by side (red on the to-be map: new paths)", "zh": "流程图对比（目标流程图中红色为新路径）"},
     "rp.conformance": {"en": "How today's cases fit the to-be flow", "zh": "现有案例与目标流程的符合度"},
-    "rp.conformance_line": {"en": "Fitness {fitness:.1%}; {fitting:.1%} of the checked cases fit ({checked:.0%} of the "
-                                  "cases checked, {method}).",
-                            "zh": "拟合度 {fitness:.1%}；已检查案例中 {fitting:.1%} 符合（检查了 {checked:.0%} 的案例，{method}）。"},
     "rp.findings": {"en": "Findings", "zh": "诊断结论"},
     "rp.symptom": {"en": "Symptom", "zh": "现象"},
     "rp.cause": {"en": "Cause", "zh": "原因"},
     "rp.remedy": {"en": "Remedy", "zh": "对策"},
     "rp.impact": {"en": "Impact", "zh": "影响"},
-    "rp.tags": {"en": "Tags", "zh": "标签"},
     "rp.footer": {"en": "Definitions: cycle time = last minus first timestamp of a case; waiting before a step = its "
                         "start minus the previous step's end; a hand-off = two consecutive steps of a case in different "
                         "departments. Tables in full: the Excel file that comes with this report.",
