@@ -242,6 +242,18 @@ def cmd_handoffs(args) -> int:
           for p in r["pingpong"])])
 
 
+def cmd_why(args) -> int:
+    """Why cases wait: every wait split into batching, prioritisation, contention, unavailability, extraneous."""
+    from analysis import waiting_causes  # heavy (pandas): imported by the commands that use it
+
+    result = _on_log(args, lambda con, log_id, flt: waiting_causes.diagnose(
+        con, log_id, flt, _calendar(args), args.by).as_dict())
+    return _emit(args, result, lambda r: [
+        f"{row['key']}: wait {_shown(row['wait_seconds']) / DAY:.1f} d — " + ", ".join(
+            f"{cause} {_shown(row['share_' + cause]):.0%}"
+            for cause in waiting_causes.CAUSES) for row in r["rows"]])
+
+
 def cmd_compare(args) -> int:
     """Two cohorts side by side: KPIs, time per case by step, paths, and the findings in words."""
     from analysis import compare  # heavy (pandas): imported by the commands that use it
@@ -322,7 +334,7 @@ def cmd_report(args) -> int:
 COMMANDS: dict[str, Callable[[Any], int]] = {
     "import": cmd_import, "inspect": cmd_inspect, "logs": cmd_logs, "delete": cmd_delete,
     "ensure-sample": cmd_ensure_sample, "sample": cmd_sample, "summary": cmd_summary, "dfg": cmd_dfg,
-    "variants": cmd_variants, "bottlenecks": cmd_bottlenecks, "handoffs": cmd_handoffs,
+    "variants": cmd_variants, "bottlenecks": cmd_bottlenecks, "handoffs": cmd_handoffs, "why": cmd_why,
     "compare": cmd_compare, "redesign": cmd_redesign, "findings": cmd_findings, "report": cmd_report,
 }
 

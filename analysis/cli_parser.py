@@ -81,7 +81,7 @@ def _log_commands(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _diagnosis_commands(sub, common: argparse.ArgumentParser) -> None:
-    """bottlenecks and handoffs: where the time goes, in calendar or working time."""
+    """bottlenecks, handoffs and why: where the time goes and why, in calendar or working time."""
     p = _on_a_log(sub, common, "bottlenecks", "waiting and processing per activity and edge")
     p.add_argument("--filter", metavar="FILE", help=FILTER_HELP)
     p.add_argument("--calendar", metavar="FILE", help=CALENDAR_HELP)
@@ -92,6 +92,12 @@ def _diagnosis_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--calendar", metavar="FILE", help=CALENDAR_HELP)
     p.add_argument("--front", action="append", metavar="DEPARTMENT",
                    help="a front-line department (repeatable): adds who the front line waits on")
+    p = _on_a_log(sub, common, "why", "why cases wait: each wait split into its five causes")
+    p.add_argument("--by", choices=("activity", "department", "handoff", "resource"), default="activity",
+                   help="group the waits by activity (default), department, hand-off pair or resource")
+    p.add_argument("--filter", metavar="FILE", help=FILTER_HELP)
+    p.add_argument("--calendar", metavar="FILE",
+                   help=CALENDAR_HELP + " (duty hours; without it each resource's observed hours)")
 
 
 def _compare_command(sub, common: argparse.ArgumentParser) -> None:

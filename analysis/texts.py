@@ -915,6 +915,20 @@ TEXTS.update({
 TEXTS.update({
     # Mistakes in files and forms (UserError): what is wrong, in the words of the format.
     "err.in_file": {"en": "{path}: {detail}", "zh": "{path}：{detail}"},
+    "err.why_no_start": {
+        "en": "This log cannot tell why cases wait: splitting a wait into its causes needs a start timestamp and a "
+              "resource on each event, and this log has no start timestamps. Map a start-time column when importing.",
+        "zh": "此日志无法说明等待的原因：拆分等待原因需要每个事件的开始时间和执行人，而此日志没有开始时间。请在导入时映射开始时间列。"},
+    "err.why_no_resource": {
+        "en": "This log cannot tell why cases wait: splitting a wait into its causes needs a start timestamp and a "
+              "resource on each event, and this log has no resources. Map a resource column when importing.",
+        "zh": "此日志无法说明等待的原因：拆分等待原因需要每个事件的开始时间和执行人，而此日志没有执行人。请在导入时映射执行人列。"},
+    "err.why_no_start_resource": {
+        "en": "This log cannot tell why cases wait: splitting a wait into its causes needs a start timestamp and a "
+              "resource on each event; this log has neither. Map a start-time column and a resource column when "
+              "importing.",
+        "zh": "此日志无法说明等待的原因：拆分等待原因需要每个事件的开始时间和执行人；此日志两者都没有。"
+              "请在导入时映射开始时间列和执行人列。"},
     "err.not_json": {"en": "not valid JSON (line {line}, column {column}: {detail})",
                      "zh": "不是有效的 JSON（第 {line} 行第 {column} 列：{detail}）"},
     "err.filter_object": {"en": "A filter file holds one JSON object", "zh": "筛选文件应包含一个 JSON 对象"},

@@ -11,6 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
+import pytest
 from test_cli import strict_json
 
 from analysis import findings, store
@@ -65,6 +66,7 @@ def runs(path: Path, tmp_path: Path) -> dict[str, list[tuple]]:
         "findings": [("findings",)],
         "report": [("report", "1", "--out", tmp_path / "r.html", "--excel", tmp_path / "r.xlsx",
                     "--scenario", scenario, "--compare", groups, "--finding", "1")],
+        "why": [],   # needs start timestamps and resources: test_why below
         "ensure-sample": [("ensure-sample",)],
         "delete": [("delete", "1")],
     }
@@ -134,3 +136,28 @@ def test_sample_is_the_one_command_without_json(cli, tmp_path):
     assert set(subcommands()) - json_commands() == {"sample"}
     code, _, err = cli("sample", tmp_path / "s.csv", "--json", db=False)
     assert code == 2 and "--json" in err
+
+
+WITH_STARTS = ("case,activity,start,end,resource,department\n"
+               "1,A,2024-03-04 09:00,2024-03-04 10:00,Ann,Sales\n1,B,2024-03-04 11:00,2024-03-04 12:00,Bob,Finance\n"
+               "2,A,2024-03-04 09:30,2024-03-04 10:30,Ann,Sales\n2,B,2024-03-04 12:00,2024-03-04 13:00,Bob,Finance\n")
+
+
+def test_why(cli, write, tiny_log):
+    assert cli("import", write("starts.csv", WITH_STARTS), "--json")[0] == 0
+    for by in ("activity", "department", "handoff", "resource"):
+        out = strict(cli("why", "1", "--by", by, "--json"))
+        assert out["by"] == by
+        for row in out["rows"]:
+            parts = sum(row[f"{c}_seconds"] for c in
+                        ("batching", "prioritization", "contention", "unavailability", "extraneous"))
+            assert parts == pytest.approx(row["wait_seconds"])
+    # B waits 1 h in case 1 (10:00 → 11:00) and 1.5 h in case 2 (10:30 → 12:00): 9,000 s in all.
+    b = next(r for r in strict(cli("why", "1", "--json"))["rows"] if r["key"] == "B")
+    assert b["wait_seconds"] == pytest.approx(3600 + 5400)
+    # A log without start timestamps cannot tell: exit 2 with the message, in either language.
+    assert cli("import", tiny_log, "--json")[0] == 0
+    code, out, err = cli("why", "2", "--json")
+    assert code == 2 and "start timestamp" in err and "Traceback" not in err
+    code, out, err = cli("why", "2", "--lang", "zh")
+    assert code == 2 and "开始时间" in err
