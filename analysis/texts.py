@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import string
 
 LANGS = ("en", "zh")
@@ -1114,6 +1115,15 @@ TEXTS.update({
     "cmp.f_rework": {"en": "Cases with rework (an activity repeated): {share_a:.0%} in A, {share_b:.0%} in B.",
                      "zh": "有返工（同一活动重复）的案例：A 组 {share_a:.0%}，B 组 {share_b:.0%}。"},
 })
+
+
+# Topic catalogues kept in their own modules (same shape as TEXTS); a key may live in one place only.
+for _part in ("texts_why", "texts_why_report", "texts_why_redesign"):
+    _extra = importlib.import_module(f"analysis.{_part}").TEXTS
+    _twice = sorted(set(_extra) & set(TEXTS))
+    if _twice:
+        raise RuntimeError(f"text keys defined twice ({_part}): {_twice}")
+    TEXTS.update(_extra)
 
 
 class _Plural(string.Formatter):

@@ -29,6 +29,7 @@ from analysis import (
     report,
     store,
     triage,
+    waiting_causes,
 )
 from pages.state import viewer_mode
 
@@ -191,6 +192,7 @@ bottleneck_diagnosis = cached(bottlenecks.diagnose)
 monthly_wait = cached(bottlenecks.monthly_wait)
 wait_by_attribute = cached(bottlenecks.wait_by_attribute)
 handoff_diagnosis = cached(handoffs.diagnose)
+waiting_cause_diagnosis = cached(waiting_causes.diagnose)
 
 # --- Compare: two cohorts of the filtered log (the record compare.compare). ------------------------------
 
