@@ -8,8 +8,8 @@ Names from a user's log are escaped with `label`: plotly reads `<b>`, `<a href>`
 and decodes the entities again when it draws them, so a name shows exactly as written.
 
 By page: Overview `cycle_time_histogram`, `throughput`, `cycle_by_attribute`; Bottlenecks `pareto`,
-`wait_vs_work`, `wait_trend`, `wait_heatmap`, `path_waits`; Hand-offs `handoff_heatmap`, `handoff_cost`,
-`front_line_held`; Redesign `redesign_distribution`; Compare `compare_steps`; Project or routine
+`wait_vs_work`, `wait_trend`, `wait_heatmap`, `path_waits`, `waiting_causes` (Hand-offs too); Hand-offs
+`handoff_heatmap`, `handoff_cost`, `front_line_held`; Redesign `redesign_distribution`; Compare `compare_steps`; Project or routine
 `triage_scatter`; Variants & cases `variant_chart`, `case_timeline`.
 """
 
@@ -21,12 +21,16 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from analysis import compare, process_map, triage
+from analysis import compare, process_map, triage, waiting_words
 from analysis.formatting import DAY, duration, is_missing
 from analysis.texts import t
+from analysis.waiting_causes import CAUSES
 
 COLOURS = {"wait": "#d62728", "work": "#1f77b4", "line": "#333333", "guide": "#999999", "as_is": "#7f7f7f",
            "to_be": "#2ca02c", "a": "#1f77b4", "b": "#d62728", "waiting": "#bbbbbb"}
+# One colour per cause of waiting (waiting_causes.CAUSES), the same on every page and in the report.
+CAUSE_COLOURS = {"batching": "#9467bd", "prioritization": "#ff7f0e", "contention": "#d62728",
+                 "unavailability": "#7f7f7f", "extraneous": "#8c564b"}
 # The Pareto chart's guide: the few steps holding 60% of all waiting (bottlenecks.pareto's default share).
 PARETO_LINE = 60
 
@@ -148,6 +152,34 @@ def path_waits(edges: pd.DataFrame, lang: str, top: int = 15) -> go.Figure:
                   title=t("bn.paths_chart", lang), labels={"x": t("bn.case_days", lang), "path": ""},
                   color_discrete_sequence=[COLOURS["wait"]], hover_data={"frequency": True})
 
+
+
+def cause_label(cause: str, lang: str) -> str:
+    """A cause's name as a legend or column entry: waiting_words.cause_name with a capital first letter."""
+    name = waiting_words.cause_name(cause, lang)
+    return name[:1].upper() + name[1:]
+
+
+def waiting_causes(rows: pd.DataFrame, lang: str, working: bool = False, top: int = 15,
+                   title_key: str = "why.chart_title_activity") -> go.Figure:
+    """Why it waits: case-days of waiting per key (waiting_causes.diagnose's rows, most waiting first),
+    stacked by cause; the working-time parts when `working`. Horizontal bars keep long names readable."""
+    suffix = "_working_seconds" if working else "_seconds"
+    head = rows.head(top).iloc[::-1]
+    names = _labels(head["key"])
+    total = sum(head[f"{c}{suffix}"] for c in CAUSES).replace(0, float("nan"))
+    fig = go.Figure()
+    for cause in CAUSES:
+        seconds = head[f"{cause}{suffix}"]
+        name = cause_label(cause, lang)
+        fig.add_bar(y=names, x=seconds / DAY, orientation="h", name=name,
+                    marker_color=CAUSE_COLOURS[cause], customdata=(seconds / total * 100).fillna(0),
+                    hovertemplate=f"%{{y}}<br>{name}: %{{x:.1f}} "
+                                  f"{t('bn.case_days', lang)} (%{{customdata:.0f}}%)<extra></extra>")
+    fig.update_layout(barmode="stack", title=t(title_key, lang), xaxis_title=t("bn.case_days", lang),
+                      legend_orientation="h", legend_y=-0.15, height=max(320, 60 + 28 * len(head)))
+    fig.update_yaxes(automargin=True)
+    return fig
 
 # --- Hand-offs -------------------------------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import charts, diagnosis, exports
+from analysis import charts, diagnosis, exports, waiting_words
 from analysis.formatting import days
-from pages import cache, calendar_panel, finding_form
+from pages import cache, calendar_panel, finding_form, why_panel
 from pages.state import durations, lang, page_header, tr
 
 log_id, flt = page_header("bn.title")
@@ -18,10 +18,13 @@ activities, edges = found.activities, found.edges
 if activities.empty:
     st.warning(tr("ov.empty"))
     st.stop()
-findings_box.info("\n".join(f"- {s}" for s in diagnosis.bottleneck_findings(
-    activities, lang(), found.has_start, found.working_time)))
+why = why_panel.diagnosis(log_id, flt, calendar, "activity")
+findings = diagnosis.bottleneck_findings(activities, lang(), found.has_start, found.working_time)
+if not isinstance(why, str):
+    findings += waiting_words.findings(why.rows, lang(), working=calendar is not None)
+findings_box.info("\n".join(f"- {s}" for s in findings))
 
-steps_tab, paths_tab = st.tabs([tr("bn.tab_steps"), tr("bn.tab_paths")])
+steps_tab, paths_tab, why_tab = st.tabs([tr("bn.tab_steps"), tr("bn.tab_paths"), tr("why.tab")])
 with steps_tab:
     st.plotly_chart(charts.pareto(activities, lang()), key="bn_pareto")
     if found.has_start:
@@ -79,4 +82,6 @@ with paths_tab:
         tr("bn.col_median_wait"): st.column_config.NumberColumn(format="%.2f"),
         tr("bn.col_total_wait"): st.column_config.NumberColumn(format="%.0f"),
         tr("bn.share_of_waiting"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})
+with why_tab:
+    why_panel.show(log_id, flt, calendar, "bn_why", ("activity", "department", "resource"))
 finding_form.save_finding_form("bottlenecks", finding_form.bottleneck_choices(log_id, flt, calendar, activities))

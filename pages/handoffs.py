@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import charts, diagnosis, exports, handoffs
+from analysis import charts, diagnosis, exports, handoffs, waiting_words
 from analysis.formatting import days, duration, is_missing
 from analysis.process_map import dot_string
-from pages import cache, calendar_panel, finding_form
+from pages import cache, calendar_panel, finding_form, why_panel
 from pages.state import durations, lang, page_header, tr
 
 log_id, flt = page_header("ho.title")
@@ -30,11 +30,14 @@ if matrix.empty:
     front_slot.empty()
     st.info(tr("dx.no_handoffs"))
     st.stop()
-findings_box.info("\n".join(f"- {s}" for s in diagnosis.handoff_findings(
-    matrix, pings, cost, front_table, share, lang())))
+why = why_panel.diagnosis(log_id, flt, calendar, "handoff")
+findings = diagnosis.handoff_findings(matrix, pings, cost, front_table, share, lang())
+if not isinstance(why, str):
+    findings += waiting_words.findings(why.rows, lang(), working=calendar is not None, top=1)
+findings_box.info("\n".join(f"- {s}" for s in findings))
 
-matrix_tab, pingpong_tab, cost_tab, front_tab = st.tabs(
-    [tr("ho.tab_matrix"), tr("ho.tab_pingpong"), tr("ho.tab_cost"), tr("ho.tab_front")])
+matrix_tab, pingpong_tab, cost_tab, front_tab, why_tab = st.tabs(
+    [tr("ho.tab_matrix"), tr("ho.tab_pingpong"), tr("ho.tab_cost"), tr("ho.tab_front"), tr("why.tab")])
 with matrix_tab:
     measure = st.radio(tr("ho.measure"), ["count", "median_wait_seconds", "p90_wait_seconds", "cases"],
                        format_func=lambda m: tr(f"ho.m_{m}"), horizontal=True, key="ho_measure")
@@ -100,4 +103,6 @@ with front_tab:
             tr("ho.front_share"): front_table["share_of_front_line_wait"] * 100,
         }), hide_index=True, key="ho_front_table", column_config={
             tr("ho.front_share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})
+with why_tab:
+    why_panel.show(log_id, flt, calendar, "ho_why", ("handoff",))
 finding_form.save_finding_form("handoffs", finding_form.handoff_choices(log_id, flt, level, calendar, matrix, pings))
