@@ -177,7 +177,9 @@ def waiting_causes(rows: pd.DataFrame, lang: str, working: bool = False, top: in
                     hovertemplate=f"%{{y}}<br>{name}: %{{x:.1f}} "
                                   f"{t('bn.case_days', lang)} (%{{customdata:.0f}}%)<extra></extra>")
     fig.update_layout(barmode="stack", title=t(title_key, lang), xaxis_title=t("bn.case_days", lang),
-                      legend_orientation="h", legend_y=-0.15, height=max(320, 60 + 28 * len(head)))
+                      legend={"orientation": "h", "traceorder": "normal", "yanchor": "bottom", "y": 1.0,
+                              "xanchor": "right", "x": 1.0},
+                      height=max(340, 120 + 28 * len(head)))
     fig.update_yaxes(automargin=True)
     return fig
 
