@@ -27,11 +27,19 @@ resource on a log without departments: `pairs.handoff_unit`). The operations cha
 - speed_up: processing of matching events divided by the factor;
 - shared_team [X, Y]: the two departments become one team: no hand-offs between them, and the wait at a
   former X↔Y hand-off is at most the median wait between consecutive events of one department (what a
-  queue inside one team looks like in this log).
+  queue inside one team looks like in this log);
+- reduce_wait_cause: the wait before matching events (activities or a department) shrinks by `share` × the
+  seconds the chosen waiting causes hold in it (`waiting_causes.event_causes` per case and position, in
+  calendar seconds like every wait here; duty hours are each person's own observed hours, as on the
+  Bottlenecks page in calendar time). A wait an earlier operation already shortened never goes below
+  zero. It needs start timestamps and resources (else the UserError of `waiting_causes.check_columns`),
+  and its activities or department must be in the log. The presets the page offers are in
+  `analysis.redesign_causes`. It changes durations only: the to-be flow (variants, map) ignores it.
 
 On a log without departments the department operations (reassign, a merge's owner, shared_team, a
 department's cap_wait or speed_up) change no hand-off and no duration: there is no department to move.
-No capacity limits are modelled: a shorter queue is assumed to stay short. The format is documented in
+No capacity limits are modelled: a shorter queue is assumed to stay short (for reduce_wait_cause on
+contention: the queue removed is assumed not to form elsewhere). The format is documented in
 README; `Scenario.from_json` checks it and names what is wrong.
 """
 
@@ -46,7 +54,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import pairs
+from analysis import pairs, waiting_causes, waiting_words
 from analysis.departments import most_frequent_sql
 from analysis.errors import UserError, parse_json
 from analysis.filters import CaseFilter
@@ -60,7 +68,8 @@ from analysis.texts import t
 if TYPE_CHECKING:
     from analysis.conformance import Conformance
 
-OPS = ("remove", "merge", "reassign", "parallel", "cap_wait", "speed_up", "shared_team")
+CAUSE_OP = "reduce_wait_cause"   # removes (a share of) waiting causes; see analysis.redesign_causes
+OPS = ("remove", "merge", "reassign", "parallel", "cap_wait", "speed_up", "shared_team", CAUSE_OP)
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,26 @@ def check_operation(op: dict, i: int = 1) -> None:
             raise UserError("err.op_number", **where, field=name)
     if kind == "shared_team":
         _names(op, "departments", where, 2)
+    if kind == CAUSE_OP:
+        _check_cause_operation(op, where)
+
+
+def _check_cause_operation(op: dict, where: dict) -> None:
+    """reduce_wait_cause: activities or one department, known waiting causes, a share from 0 to 1."""
+    if bool(op.get("activities")) == bool(op.get("department")):
+        raise UserError("err.op_scope", **where)
+    if op.get("activities"):
+        _names(op, "activities", where)
+    elif not isinstance(op["department"], str):
+        raise UserError("err.op_scope", **where)
+    _names(op, "causes", where)
+    unknown = [c for c in op["causes"] if c not in waiting_causes.CAUSES]
+    if unknown:
+        raise UserError("rd.why_err_cause", **where, names=", ".join(unknown),
+                        causes=", ".join(waiting_causes.CAUSES))
+    value = op.get("share", 1.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise UserError("rd.why_err_share", **where)
 
 
 def describe_operation(op: dict, lang: str = "en") -> str:
@@ -148,7 +177,12 @@ def describe_operation(op: dict, lang: str = "en") -> str:
         what = " + ".join(op["departments"])
     extra = {"reassign": f" → {op.get('department')}", "cap_wait": f" ≤ {op.get('hours')} h",
              "speed_up": f" × {op.get('factor')}"}.get(op["op"], "")
-    return f"{t('rd.op_' + op['op'], lang)}: {what}{extra}"
+    label = t(f"rd.op_{op['op']}", lang)
+    if op["op"] == CAUSE_OP:
+        label = t("rd.why_op", lang)
+        extra = t("rd.why_op_detail", lang, share=share(op.get("share", 1.0), 0),
+                  causes=" + ".join(waiting_words.cause_name(c, lang) for c in op["causes"]))
+    return f"{label}: {what}{extra}"
 
 
 # --- the operations: one SQL function each ------------------------------------------------------------------
@@ -275,9 +309,24 @@ def _parallel(op: dict, index: int, source: str, team_wait: float) -> Query:
             FROM {source}""", **params)
 
 
+def _reduce_wait_cause(op: dict, index: int, source: str, team_wait: float) -> Query:
+    """Matching events wait `share` × their chosen causes' seconds (CTE `why_parts`) less, never below 0."""
+    p = f"o{index}_"
+    cond, params = _matching(op, p)
+    cut = " + ".join(f"{c}_seconds" for c in sorted(set(op["causes"])))
+    # least(…, wait): an earlier operation (cap_wait, shared_team) may have shortened the wait already.
+    wait = (f"CASE WHEN {cond} THEN wait_s - least(${p}share * coalesce(cut, 0), greatest(wait_s, 0)) "
+            "ELSE wait_s END")
+    params[f"{p}share"] = float(op.get("share", 1.0))
+    return query(
+        f"""SELECT {_columns(wait_s=wait)}
+            FROM {source} LEFT JOIN (SELECT case_id, pos, {cut} AS cut FROM why_parts) USING (case_id, pos)""",
+        **params)
+
+
 _OPERATIONS: dict[str, Callable[[dict, int, str, float], Query]] = {
     "remove": _remove, "merge": _merge, "reassign": _reassign, "parallel": _parallel,
-    "cap_wait": _cap_wait, "speed_up": _speed_up, "shared_team": _shared_team,
+    "cap_wait": _cap_wait, "speed_up": _speed_up, "shared_team": _shared_team, CAUSE_OP: _reduce_wait_cause,
 }
 
 
@@ -285,8 +334,9 @@ _OPERATIONS: dict[str, Callable[[dict, int, str, float], Query]] = {
 
 
 def _pipeline(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | None,
-              flt: CaseFilter | None) -> Query:
-    """CTEs ending in `final`: the kept events after the scenario (COLUMNS; k, the row in the case from 1)."""
+              flt: CaseFilter | None, durations: bool = True) -> Query:
+    """CTEs ending in `final`: the kept events after the scenario (COLUMNS; k, the row in the case from 1).
+    durations=False: the to-be flow only (operations that change nothing but waits pass the events on)."""
     steps = pairs.steps(con, log_id, flt)
     # Without a start timestamp an event's processing is 0: its whole gap counts as waiting.
     ctes = ["""s0 AS (SELECT case_id, pos, activity, department, resource, start_ts IS NOT NULL AS has_start,
@@ -296,13 +346,40 @@ def _pipeline(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | 
     parts = [steps]
     operations = scenario.operations if scenario else []
     team_wait = _team_wait(con, log_id, flt) if any(op["op"] == "shared_team" for op in operations) else 0.0
+    if durations and any(op["op"] == CAUSE_OP for op in operations):
+        why = _why_parts(con, log_id, operations, flt)  # one split of every wait, shared by these operations
+        ctes.append(f"why_parts AS MATERIALIZED ({why.text})")
+        parts.append(why)
     for i, op in enumerate(operations, start=1):
-        step = _OPERATIONS[op["op"]](op, i, f"s{i - 1}", team_wait)
+        if op["op"] == CAUSE_OP and not durations:
+            step = query(f"SELECT * FROM s{i - 1}")
+        else:
+            step = _OPERATIONS[op["op"]](op, i, f"s{i - 1}", team_wait)
         ctes.append(f"s{i} AS ({step.text})")
         parts.append(step)
     ctes.append(f"final AS (SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY pos) AS k "
                 f"FROM s{len(operations)})")
     return query(f"{steps.text},\n" + ",\n".join(ctes), *parts)
+
+
+def _why_parts(con: duckdb.DuckDBPyConnection, log_id: int, operations: list[dict],
+               flt: CaseFilter | None) -> Query:
+    """waiting_causes.event_causes of the kept events, after checking that the log can tell (start timestamps
+    and resources) and has every activity and department the reduce_wait_cause operations name."""
+    waiting_causes.check_columns(con, log_id)
+    activities, departments = query(
+        """SELECT list(DISTINCT activity), list(DISTINCT department) FILTER (WHERE department IS NOT NULL)
+           FROM events WHERE log_id = $log_id""", log_id=log_id).one(con)
+    known = {"activities": set(activities or ()), "department": set(departments or ())}
+    for i, op in enumerate(operations, start=1):
+        if op["op"] != CAUSE_OP:
+            continue
+        field_name = "department" if op.get("department") else "activities"
+        named = [op["department"]] if field_name == "department" else op["activities"]
+        missing = sorted(set(named) - known[field_name])
+        if missing:
+            raise UserError("rd.why_err_not_in_log", n=i, op=op["op"], field=field_name, names=", ".join(missing))
+    return waiting_causes.event_causes(con, log_id, flt)
 
 
 def _team_wait(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None) -> float:
@@ -360,7 +437,7 @@ Step = tuple[str, int | None, int | None]  # (activity, parallel block id or Non
 def to_be_variants(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | None = None,
                    flt: CaseFilter | None = None) -> list[tuple[tuple[Step, ...], int]]:
     """The to-be sequences and their case counts, most frequent first (a step: activity, block, branch)."""
-    pipeline = _pipeline(con, log_id, scenario, flt)
+    pipeline = _pipeline(con, log_id, scenario, flt, durations=False)
     rows = query(
         f"""{pipeline.text}
         SELECT seq, count(*) AS n FROM (
@@ -559,7 +636,7 @@ def _to_be_edges(variants: list[tuple[tuple[Step, ...], int]]) -> tuple[dict, di
 def to_be_map(con: duckdb.DuckDBPyConnection, log_id: int, scenario: Scenario | None = None,
               flt: CaseFilter | None = None) -> ProcessMap:
     """The to-be flow as a process map (frequencies only), from the to-be variants, not single events."""
-    pipeline = _pipeline(con, log_id, scenario, flt)
+    pipeline = _pipeline(con, log_id, scenario, flt, durations=False)
     # An activity's department on the transformed events, by the one rule (analysis.departments).
     facts = query(
         f"""{pipeline.text}, owner AS ({most_frequent_sql('final')})

@@ -8,9 +8,10 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from analysis import charts, map_render
+from analysis import charts, map_render, redesign_causes
+from analysis.errors import UserError
 from analysis.formatting import MISSING, duration
-from analysis.redesign import OPS, Scenario, describe_operation, format_kpi
+from analysis.redesign import CAUSE_OP, OPS, Scenario, describe_operation, format_kpi
 from pages import cache, finding_form
 from pages.state import err, lang, page_header, tr, viewer_mode
 
@@ -44,7 +45,9 @@ with st.expander(tr("rd.edit"), expanded=not ops):
         if right.button("✕", key=f"rd_del_{i}", help=tr("rd.remove_op")):
             ops.pop(i)
             st.rerun()
-    kind = st.selectbox(tr("rd.add"), OPS, format_func=lambda k: tr(f"rd.op_{k}"), key="rd_op")
+    # A waiting cause is removed through its own control below (it needs the causes' split).
+    kind = st.selectbox(tr("rd.add"), [k for k in OPS if k != CAUSE_OP], format_func=lambda k: tr(f"rd.op_{k}"),
+                        key="rd_op")
     st.caption(tr(f"rd.help_{kind}"))
     new: dict = {"op": kind}
     if kind in ("remove", "reassign", "merge"):
@@ -99,6 +102,47 @@ with st.expander(tr("rd.edit"), expanded=not ops):
             st.session_state["rd_pending_load"] = (loaded.operations, loaded.name)
             st.rerun()
 
+
+
+def from_waiting_cause(log_id: int, flt, ops: list[dict]) -> None:
+    """The "From a waiting cause" control: a preset removing (a share of) why a step waits, added to the
+    scenario or as a new one; a plain message when the log cannot tell (no start timestamps or resources)."""
+    try:
+        found = cache.waiting_cause_diagnosis(log_id, flt, None, "activity")  # calendar time, as the replay
+    except UserError as exc:
+        st.info(tr("rd.why_cannot", reason=err(exc)))
+        return
+    steps = redesign_causes.waiting_steps(found.rows)
+    if steps.empty:
+        st.caption(tr("rd.why_none"))
+        return
+    st.caption(tr("rd.why_intro"))
+    rows = {row["key"]: row for _, row in steps.iterrows()}
+    activity = st.selectbox(tr("rd.why_activity"), list(rows), key="rd_why_activity",
+                            format_func=lambda k: redesign_causes.step_label(rows[k], lang()))
+    row = rows[activity]
+    presets = redesign_causes.presets_present(row)
+    if not presets:
+        st.caption(tr("rd.why_no_preset"))
+        return
+    preset = st.radio(tr("rd.why_preset"), presets, key="rd_why_preset", format_func=lambda p: tr(
+        "rd.why_preset_choice", preset=tr(f"rd.why_preset_{p}"), share=f"{redesign_causes.preset_share(row, p):.0%}"))
+    st.caption(tr(f"rd.why_help_{preset}"))
+    percent = st.slider(tr("rd.why_share"), 0, 100, 100, step=5, format="%d%%", key="rd_why_share")
+    op = redesign_causes.preset_operation(activity, preset, percent / 100)
+    left, right = st.columns(2)
+    if left.button(tr("rd.why_add"), key="rd_why_add"):
+        ops.append(op)
+        st.rerun()
+    if right.button(tr("rd.why_new"), key="rd_why_new"):
+        st.session_state["rd_scenario_pending"] = NEW
+        st.session_state["rd_pending_load"] = ([op], redesign_causes.scenario_name(activity, preset, lang()))
+        st.rerun()
+
+
+with st.expander(tr("rd.why_section")):
+    from_waiting_cause(log_id, flt, ops)
+
 scenario = Scenario.of(st.session_state.get("rd_name") or "scenario", ops)
 missing = sorted({a for op in ops for a in (op.get("activities") or [])
                   + [x for b in (op.get("branches") or []) for x in b]} - set(activities))
@@ -107,7 +151,11 @@ if missing:
 st.caption(tr("rd.assumptions"))
 
 # --- Replay and compare. ----------------------------------------------------------------------------------
-evaluation = cache.scenario_evaluation(log_id, scenario, flt)
+try:
+    evaluation = cache.scenario_evaluation(log_id, scenario, flt)
+except UserError as exc:  # e.g. a loaded scenario removes a waiting cause this log cannot tell
+    st.error(err(exc))
+    st.stop()
 table = evaluation.table()
 if evaluation.as_is_cases.empty:
     st.warning(tr("ov.empty"))

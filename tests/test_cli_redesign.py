@@ -45,3 +45,51 @@ def test_redesign_scenario_errors_are_plain(cli, tiny_log, tmp_path):
     calendar.write_text('{"workdays": 5}', encoding="utf-8")   # not a list: a plain error, no traceback
     err = failed(cli("bottlenecks", "1", "--calendar", calendar))
     assert f"{calendar}: Working days are numbers 0 (Monday) to 6 (Sunday), at least one" in err
+
+
+# Bob approves B for cases 1-3 back to back from 10:00, a batch (worked out in tests/test_redesign_causes.py):
+# batching 1 h, 30 min and 1 h 30 min. Cycle times 2 h 30 min, 3 h, 3 h 30 min and case 4's 2 h 30 min
+# (median 2 h 45 min); without the batching 1 h 30 min, 2 h 30 min, 2 h, 2 h 30 min (median 2 h 15 min).
+CAUSES_LOG = """case,activity,start,end,resource,department
+1,A,2024-03-04 08:00,2024-03-04 09:00,Ann,Sales
+1,B,2024-03-04 10:00,2024-03-04 10:30,Bob,Finance
+2,A,2024-03-04 08:00,2024-03-04 09:30,Cy,Sales
+2,B,2024-03-04 10:30,2024-03-04 11:00,Bob,Finance
+3,A,2024-03-04 08:00,2024-03-04 08:30,Dee,Sales
+3,B,2024-03-04 11:00,2024-03-04 11:30,Bob,Finance
+4,A,2024-03-04 12:00,2024-03-04 13:00,Ann,Sales
+4,C,2024-03-04 14:00,2024-03-04 14:30,Eve,Legal
+"""
+
+
+def test_redesign_removes_a_waiting_cause(cli, write, tmp_path):
+    ok(cli("import", write("causes.csv", CAUSES_LOG)))
+    scenario = tmp_path / "daily.json"
+    scenario.write_text(json.dumps({"name": "approve daily", "operations": [
+        {"op": "reduce_wait_cause", "activities": ["B"], "causes": ["batching"], "share": 1.0}]}), encoding="utf-8")
+    data = ok(cli("redesign", "1", "--scenario", scenario, "--json"))
+    assert data["as_is"]["median_cycle_seconds"] == 9900 and data["to_be"]["median_cycle_seconds"] == 8100
+    assert data["delta"]["handoffs_per_case"]["value"] == 0
+    assert data["conformance"]["fitting_cases_share"] == 1.0  # the flow itself is unchanged
+
+
+def test_redesign_cause_errors_are_plain(cli, write, tiny_log, tmp_path):
+    ok(cli("import", write("causes.csv", CAUSES_LOG)))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"operations": [{"op": "reduce_wait_cause", "activities": ["B"], "causes": ["lunch"]}]}',
+                   encoding="utf-8")
+    assert f"{bad}: operation 1 (reduce_wait_cause): unknown waiting cause lunch" in failed(
+        cli("redesign", "1", "--scenario", bad))
+    bad.write_text('{"operations": [{"op": "reduce_wait_cause", "activities": ["B"], "causes": ["batching"], '
+                   '"share": 2}]}', encoding="utf-8")
+    assert "第 1 个操作（reduce_wait_cause）：\"share\" 必须是 0 到 1 之间的数" in failed(
+        cli("redesign", "1", "--scenario", bad, "--lang", "zh"))
+    bad.write_text('{"operations": [{"op": "reduce_wait_cause", "activities": ["Z"], "causes": ["batching"]}]}',
+                   encoding="utf-8")
+    assert 'operation 1 (reduce_wait_cause): not in this log ("activities"): Z' in failed(
+        cli("redesign", "1", "--scenario", bad))
+    # TINY_LOG has no start timestamps: the message the Bottlenecks page shows.
+    ok(cli("import", tiny_log))
+    bad.write_text('{"operations": [{"op": "reduce_wait_cause", "activities": ["B"], "causes": ["batching"]}]}',
+                   encoding="utf-8")
+    assert "this log has no start timestamps" in failed(cli("redesign", "2", "--scenario", bad))
