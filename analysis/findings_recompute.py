@@ -6,6 +6,12 @@ figures shown at that moment. Every kind has one recompute function in `KINDS`, 
 function the page shows (the `*_figures` helpers read a row the way the page does), so a finding can be
 re-run later on the current data of its log or on another log (`rerun`), and a new log can be searched for
 the patterns of saved findings (`matches`: the bottleneck, hand-off or ping-pong in the log's top ranks).
+
+The kind "waiting_cause" keeps why an activity waits (waiting_causes.diagnose by activity, under the
+finding's filter and calendar): the waits split, the wait and each cause's seconds and share, the dominant
+cause and the activity's rank by waiting — in working time when the evidence has a calendar (as the pages
+show it), else in calendar time. Re-running it on a log without start timestamps or resources raises the
+UserError saying the log cannot tell.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from analysis import bottlenecks, compare, handoffs, overview, records, redesign
+from analysis import bottlenecks, compare, handoffs, overview, records, redesign, waiting_causes
 from analysis.filters import ALL, CaseFilter, unknown_values
+from analysis.waiting_causes import CAUSES
+from analysis.waiting_words import dominant_cause, parts, shares
 from analysis.working_time import WorkCalendar
 
 if TYPE_CHECKING:
@@ -86,6 +94,8 @@ BOTTLENECK_FIGURES = ("share_of_waiting", "median_wait_seconds", "p90_wait_secon
 HANDOFF_FIGURES = ("count", "median_wait_seconds", "total_wait_seconds")
 PINGPONG_FIGURES = ("occurrences", "cases", "extra_cycle_seconds")
 KPI_FIGURES = ("cases", "median_cycle_seconds", "p90_cycle_seconds", "handoffs_per_case")
+WAITING_CAUSE_FIGURES = ("waits", "cases", "wait_seconds", *(f"{c}_seconds" for c in CAUSES),
+                         *(f"share_{c}" for c in CAUSES), "dominant_cause", "rank")
 
 
 def bottleneck_figures(stats: pd.DataFrame, activity: str) -> dict:
@@ -106,6 +116,23 @@ def pingpong_figures(pings: pd.DataFrame, a: str, b: str) -> dict:
     a, b = sorted((a, b))
     mask = (pings["pair_a"] == a) & (pings["pair_b"] == b) if len(pings) else []
     return _row_figures(pings.reset_index(drop=True), mask, PINGPONG_FIGURES)
+
+
+def waiting_cause_figures(rows: pd.DataFrame, activity: str, working: bool = False) -> dict:
+    """An activity's waits split into causes from waiting_causes.diagnose's rows (by activity): waits, cases,
+    wait_seconds, `<cause>_seconds`, `share_<cause>` (of the wait), dominant_cause and rank (place by
+    waiting); in working time (the on-duty parts) when `working`. All None when the activity has no row."""
+    hit = rows.index[rows["key"] == activity].tolist() if len(rows) else []
+    if not hit:
+        return dict.fromkeys(WAITING_CAUSE_FIGURES)
+    pos = rows.index.get_loc(hit[0])
+    row = rows.iloc[pos]
+    seconds, split = parts(row, working), shares(row, working)
+    wait = row["working_wait_seconds" if working else "wait_seconds"]
+    return {"waits": records.plain(row["waits"]), "cases": records.plain(row["cases"]),
+            "wait_seconds": records.plain(wait), **{f"{c}_seconds": seconds[c] for c in CAUSES},
+            **{f"share_{c}": split[c] if split else None for c in CAUSES},
+            "dominant_cause": dominant_cause(row, working), "rank": int(pos) + 1}
 
 
 def kpi_figures(k: dict) -> dict:
@@ -143,6 +170,12 @@ def _recompute_pingpong(con: duckdb.DuckDBPyConnection, ev: Evidence) -> dict:
     return pingpong_figures(handoffs.pingpong(con, ev.log_id, ev.flt, ev.level), a, b)
 
 
+def _recompute_waiting_cause(con: duckdb.DuckDBPyConnection, ev: Evidence) -> dict:
+    """The activity's waits split into causes, under the finding's filter and calendar."""
+    found = waiting_causes.diagnose(con, ev.log_id, ev.flt, ev.calendar, by="activity")
+    return waiting_cause_figures(found.rows, ev.params["activity"], working=ev.calendar is not None)
+
+
 def _recompute_kpi(con: duckdb.DuckDBPyConnection, ev: Evidence) -> dict:
     """The KPIs of the kept cases."""
     return kpi_figures(overview.kpis(con, ev.log_id, ev.flt))
@@ -165,6 +198,7 @@ KINDS: dict[str, Callable[[duckdb.DuckDBPyConnection, Evidence], dict]] = {
     "bottleneck": _recompute_bottleneck,
     "handoff": _recompute_handoff,
     "pingpong": _recompute_pingpong,
+    "waiting_cause": _recompute_waiting_cause,
     "kpi": _recompute_kpi,
     "redesign": _recompute_redesign,
     "compare": _recompute_compare,
@@ -187,7 +221,7 @@ def evidence_departments(evidence: Evidence) -> list[str]:
     """The departments a finding is about: the activity's, a department-level pair, a scenario's, the filter's."""
     p = evidence.params
     names: list[str] = list(evidence.flt.departments)
-    if evidence.kind == "bottleneck" and p.get("department"):
+    if evidence.kind in ("bottleneck", "waiting_cause") and p.get("department"):
         names.append(p["department"])
     elif evidence.kind == "handoff" and evidence.level == "department":
         names += [p["from"], p["to"]]

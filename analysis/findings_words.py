@@ -2,14 +2,15 @@
 
 `subject` names the activity, pair or scenario; `kind_label` and `figure_label` name a kind and a figure;
 `format_figure` shows a figure's value in its unit (built on analysis.formatting); `suggest_title` proposes a
-one-sentence title in the style of the page's findings, from the evidence's figures.
+one-sentence title in the style of the page's findings, from the evidence's figures (for a waiting cause:
+analysis.waiting_words' cause sentence, the dominant cause and its remedy).
 """
 
 from __future__ import annotations
 
 import json
 
-from analysis import compare
+from analysis import compare, waiting_words
 from analysis.findings_recompute import Evidence
 from analysis.formatting import MISSING, is_missing, number, share, signed_duration
 from analysis.texts import t
@@ -18,7 +19,7 @@ from analysis.texts import t
 def subject(evidence: Evidence) -> str:
     """What the evidence is about, in a few words: an activity, 'A → B', 'A ↔ B', a scenario's name."""
     p = evidence.params
-    if evidence.kind == "bottleneck":
+    if evidence.kind in ("bottleneck", "waiting_cause"):
         return p["activity"]
     if evidence.kind == "handoff":
         return f"{p['from']} → {p['to']}"
@@ -40,6 +41,10 @@ def format_figure(name: str, value, lang: str) -> str:
     """A figure as a reader wants it: durations in minutes/hours/days, shares in %, counts with separators."""
     if is_missing(value):
         return MISSING
+    if name == "dominant_cause":
+        return waiting_words.cause_name(value, lang)
+    if isinstance(value, str):
+        return value
     if name.endswith("_seconds"):
         return signed_duration(value, lang)
     if name.startswith("share"):
@@ -66,6 +71,10 @@ def suggest_title(evidence: Evidence, lang: str) -> str:
     if evidence.kind == "bottleneck":
         return t("kb.title_bottleneck", lang, activity=p["activity"], department=p.get("department") or MISSING,
                  share=d("share_of_waiting"), median=d("median_wait_seconds"))
+    if evidence.kind == "waiting_cause":
+        # The figures are already in the evidence's basis (working time with a calendar): read them as given.
+        said = waiting_words.cause_sentence(g, lang, p["activity"]).replace("**", "")
+        return said or t("why.nothing_to_split", lang, subject=p["activity"])
     if evidence.kind == "handoff":
         return t("kb.title_handoff", lang, a=p["from"], b=p["to"], count=d("count"), median=d("median_wait_seconds"))
     if evidence.kind == "pingpong":

@@ -3,8 +3,9 @@
 `gather` collects them for a log under a filter, with an optional redesign scenario, comparison of two
 cohorts, working-time calendar and chosen findings, into one frozen `Facts`. Each section's numbers are the
 record its page caches, from the same call: `bottlenecks.diagnose`, `handoffs.diagnose` (at the log's
-hand-off unit, the default front line `handoffs.front_line_default`), `redesign.evaluate` (with the to-be map
-in `RedesignFacts`) and `compare.compare`. `tables` turns the facts into the Excel sheets (raw numbers:
+hand-off unit, the default front line `handoffs.front_line_default`), `waiting_causes.diagnose` (by activity,
+or the text key of why the log cannot tell), `redesign.evaluate` (with the to-be map in `RedesignFacts`) and
+`compare.compare`. `tables` turns the facts into the Excel sheets (raw numbers:
 seconds and shares, as in the CLI's JSON). Rendering lives in analysis.report_html; analysis.report is the
 public face of both.
 """
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from analysis import bottlenecks, compare, handoffs, overview, process_map, redesign, store
+from analysis import bottlenecks, compare, handoffs, overview, process_map, redesign, store, waiting_causes
+from analysis.errors import UserError
 from analysis.filters import CaseFilter
 from analysis.sql import query
+from analysis.waiting_words import WHY_CANNOT_TELL, dominant_cause
 from analysis.working_time import WorkCalendar
 
 FINDING_FIELDS = ("symptom", "cause", "remedy", "impact")
@@ -47,6 +50,8 @@ class Facts:
     comparison: compare.Comparison | None = None
     flt: CaseFilter | None = None
     findings: tuple[dict, ...] = ()
+    why: waiting_causes.WaitingCauses | None = None  # the waits split into causes, by activity
+    why_error: str | None = None                      # else the text key saying why the log cannot tell
 
     @property
     def level(self) -> str | None:
@@ -68,6 +73,17 @@ def _handoffs(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | Non
     return handoffs.diagnose(con, log_id, flt, level, calendar, front)
 
 
+def _why(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None,
+         calendar: WorkCalendar | None) -> tuple[waiting_causes.WaitingCauses | None, str | None]:
+    """The waits split into causes per activity, or (None, the text key) when the log cannot tell."""
+    try:
+        return waiting_causes.diagnose(con, log_id, flt, calendar, by="activity"), None
+    except UserError as exc:
+        if exc.key not in WHY_CANNOT_TELL:
+            raise
+        return None, exc.key
+
+
 def _redesign_facts(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None,
                     scenario: redesign.Scenario) -> RedesignFacts:
     """Today's cases replayed as-is and through the scenario, how they fit its to-be flow, and its map."""
@@ -86,6 +102,7 @@ def gather(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None =
     counts = process_map.activity_counts(con, log_id, flt)
     cases = bool(k["cases"])
     level = k["handoff_unit"]
+    why, why_error = _why(con, log_id, flt, calendar) if cases else (None, None)
     return Facts(
         log_name=info.name, kpis=k, span=overview.time_span(con, log_id),
         bottlenecks=bottlenecks.diagnose(con, log_id, flt, calendar),
@@ -93,7 +110,7 @@ def gather(con: duckdb.DuckDBPyConnection, log_id: int, flt: CaseFilter | None =
         handoffs=_handoffs(con, log_id, flt, level, calendar) if level and cases else None,
         redesign=_redesign_facts(con, log_id, flt, scenario) if scenario is not None and cases else None,
         comparison=compare.compare(con, log_id, cohorts, calendar) if cohorts is not None and cases else None,
-        flt=flt, findings=tuple(findings or ()))
+        flt=flt, findings=tuple(findings or ()), why=why, why_error=why_error)
 
 
 def _map_edges(pm: process_map.ProcessMap) -> pd.DataFrame:
@@ -104,17 +121,27 @@ def _map_edges(pm: process_map.ProcessMap) -> pd.DataFrame:
                                  "p90_seconds"])
 
 
+def why_table(facts: Facts) -> pd.DataFrame:
+    """The waits split into causes per activity (diagnose's columns, raw seconds and shares; `key` named
+    `activity`) with the dominant cause of the report's basis: working time when a calendar is on."""
+    rows = facts.why.rows.rename(columns={"key": "activity"})
+    working = facts.bottlenecks.working_time
+    return rows.assign(dominant_cause=[dominant_cause(r, working) for _, r in rows.iterrows()])
+
+
 def tables(facts: Facts) -> dict[str, pd.DataFrame]:
     """The report's tables in full by sheet name (raw numbers: seconds and shares, as in the CLI's JSON).
 
-    KPIs, Steps, Paths, Map edges, Hand-offs, Ping-pong, and when they apply Front line, Redesign, Compare
-    KPIs/steps/paths, Deviations and Findings.
+    KPIs, Steps, Paths, and when the log can tell Why it waits, Map edges, Hand-offs, Ping-pong, and when they
+    apply Front line, Redesign, Compare KPIs/steps/paths, Deviations and Findings.
     """
     k, bn, ho, rd, cmp = facts.kpis, facts.bottlenecks, facts.handoffs, facts.redesign, facts.comparison
     sheets = {
         "KPIs": pd.DataFrame({"kpi": list(k), "value": [v if v is None or isinstance(v, str) else float(v)
                                                          for v in k.values()]}, dtype=object),
-        "Steps": bn.activities, "Paths": bn.edges, "Map edges": _map_edges(facts.pm),
+        "Steps": bn.activities, "Paths": bn.edges,
+        **({"Why it waits": why_table(facts)} if facts.why is not None else {}),
+        "Map edges": _map_edges(facts.pm),
         "Hand-offs": ho.matrix if ho else pd.DataFrame(), "Ping-pong": ho.pingpong if ho else pd.DataFrame(),
     }
     if ho is not None and ho.front_line is not None:

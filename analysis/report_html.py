@@ -8,6 +8,9 @@ labels). The charts are the pages' own figures (analysis.charts), restyled for p
 
 `render` assembles the document: the header (log, time span, filter in words: `filter_words`), a table of
 contents and one section each for KPIs, the map, bottlenecks, hand-offs, redesign, comparison and findings.
+The bottleneck section ends with "why it waits": the listed steps' waits split into causes (Facts.why, in
+working time when a calendar is on), a stacked bar of plain HTML per step (not a plotly chart), and the
+dominant cause with its remedy in words (analysis.waiting_words); or the message why the log cannot tell.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from functools import lru_cache
 import plotly.graph_objects as go
 
 from analysis import charts, compare, diagnosis, map_render, process_map, redesign
+from analysis import waiting_words as words
 from analysis.filters import CaseFilter
 from analysis.formatting import DAY, MISSING, duration, number
 from analysis.report_gather import FINDING_FIELDS, Facts
 from analysis.texts import t
+from analysis.waiting_causes import CAUSES
 
 FONT = ("-apple-system, 'Segoe UI', 'Helvetica Neue', Arial, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
         "'Source Han Sans SC', 'WenQuanYi Micro Hei', sans-serif")
@@ -171,6 +176,61 @@ def _bottleneck_section(facts: Facts, lang: str, plots: _Inline) -> str:
                                             "bn.col_median_wait", "bn.col_p90_wait", "bn.col_median_work",
                                             "bn.col_total_wait", "bn.share_of_waiting")],
                       rows, numeric={2, 3, 4, 5, 6, 7}))
+    out.append(_why_part(facts, lang))
+    return "".join(out)
+
+
+def _why_bar(split: dict[str, float] | None) -> str:
+    """The causes' shares of one step's wait as a stacked bar of plain HTML (the widths are numbers only)."""
+    if split is None:
+        return ""
+    segments = "".join(f'<span style="width:{split[c] * 100:.2f}%;background:{charts.CAUSE_COLOURS[c]}"></span>'
+                       for c in CAUSES if split[c] > 0)
+    return f'<div class="why-bar">{segments}</div>'
+
+
+def _why_rows(facts: Facts, lang: str) -> tuple[list[list[str]], list[str]]:
+    """HTML cells (escaped; the bar as HTML) and the cause sentences of the steps the section lists."""
+    working = facts.bottlenecks.working_time
+    by_key = facts.why.rows.set_index("key")
+    cells, said = [], []
+    for activity in facts.bottlenecks.activities["activity"].head(10):
+        row = by_key.loc[activity] if activity in by_key.index else None
+        percents = words.percents(row, working) if row is not None else None
+        if row is None or percents is None:
+            cells.append([esc(activity), *[MISSING] * 3, *[MISSING] * len(CAUSES)])
+            said.append(t("why.nothing_to_split", lang, subject=activity))
+            continue
+        wait = row["working_wait_seconds" if working else "wait_seconds"]
+        cells.append([esc(activity), f"{int(row['waits']):,}", esc(number(wait / DAY, 1)),
+                      _why_bar(words.shares(row, working)), *(f"{percents[c]}%" for c in CAUSES)])
+        said.append(words.cause_sentence(row, lang, activity, working))
+    return cells, said
+
+
+def _why_part(facts: Facts, lang: str) -> str:
+    """Why the listed steps wait: the causes' shares per step, a bar each, the dominant cause and its remedy."""
+    out = [f'<div id="why" class="why"><h3>{esc(t("rpt.why_title", lang))}</h3>']
+    if facts.why is None:
+        return "".join([*out, _note(t(facts.why_error, lang)), "</div>"]) if facts.why_error else ""
+    basis = t("rpt.why_basis_working" if facts.bottlenecks.working_time else "rpt.why_basis_calendar", lang)
+    hours = t("rpt.why_hours_given" if facts.why.calendar == "given" else "rpt.why_hours_observed", lang)
+    out.append(_note(t("rpt.why_intro", lang, basis=basis, hours=hours)))
+    cells, said = _why_rows(facts, lang)
+    columns = [t("bn.col_activity", lang), t("rpt.why_col_waits", lang), t("rpt.why_col_wait", lang),
+               t("rpt.why_col_split", lang),
+               *(words.cause_name(c, lang) for c in CAUSES)]
+    numeric = {1, 2, *range(4, 4 + len(CAUSES))}
+    head = "".join(f'<th{" class=num" if i in numeric else ""}>{esc(c)}</th>' for i, c in enumerate(columns))
+    body = "".join("<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{v}</td>' for i, v in enumerate(row))
+                   + "</tr>" for row in cells)
+    out.append(f'<div class="table-wrap"><table class="why-table"><thead><tr>{head}</tr></thead>'
+               f"<tbody>{body}</tbody></table></div>")
+    out.append('<p class="legend">' + "".join(
+        f'<span class="swatch" style="background:{charts.CAUSE_COLOURS[c]};color:#ffffff">'
+        f"{esc(words.cause_name(c, lang))}</span>" for c in CAUSES) + "</p>")
+    out.append(f"<h4>{esc(t('rpt.why_remedies', lang))}</h4>"
+               + '<ul class="why-causes">' + "".join(f"<li>{_sentence(s)}</li>" for s in said) + "</ul></div>")
     return "".join(out)
 
 
@@ -350,6 +410,7 @@ section { background: #ffffff; border: 1px solid #e3e6ea; border-radius: 10px; p
   box-shadow: 0 1px 2px rgba(16, 24, 40, 0.04); }
 h2 { margin: 0 0 14px; font-size: 21px; font-weight: 650; color: #1f3a5f; padding-bottom: 8px; border-bottom: 2px solid #e8edf3; }
 h3 { margin: 22px 0 10px; font-size: 16px; font-weight: 620; color: #2b3440; }
+h4 { margin: 14px 0 6px; font-size: 15px; font-weight: 600; color: #2b3440; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 6px 0 4px; }
 .card { background: #f7f9fc; border: 1px solid #e1e7ef; border-left: 4px solid #1f3a5f; border-radius: 8px; padding: 12px 14px; }
 .card-label { font-size: 13px; color: #5b6573; }
@@ -357,6 +418,11 @@ h3 { margin: 22px 0 10px; font-size: 16px; font-weight: 620; color: #2b3440; }
 ul.insights { margin: 0 0 14px; padding: 12px 16px 12px 34px; background: #fff8f0; border-left: 4px solid #e07b39;
   border-radius: 6px; }
 ul.insights li { margin: 4px 0; }
+.why-table td:first-child { white-space: nowrap; }
+.why-bar { display: flex; width: 140px; height: 14px; border-radius: 3px; overflow: hidden; background: #eef0f3; }
+.why-bar span { display: block; height: 100%; }
+ul.why-causes { margin: 0 0 8px; padding-left: 22px; }
+ul.why-causes li { margin: 4px 0; }
 .note { color: #5b6573; font-size: 14px; margin: 8px 0; }
 .chart { margin: 10px 0 18px; border: 1px solid #eef0f3; border-radius: 8px; padding: 4px; overflow: hidden; }
 .table-wrap { overflow-x: auto; margin: 6px 0 14px; }

@@ -54,7 +54,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "rpt.why_col_waits": {"en": "waits split", "zh": "拆分的等待次数"},
     "rpt.why_col_wait": {"en": "wait split (case-days)", "zh": "拆分的等待（案例·天）"},
     "rpt.why_col_split": {"en": "split", "zh": "构成"},
-    "rpt.why_col_share": {"en": "{cause} (%)", "zh": "{cause}（%）"},
     "rpt.why_remedies": {"en": "Main cause and remedy per step", "zh": "各环节的主要原因与建议"},
 
     # The knowledge base: a finding of the kind "waiting_cause" (saved from the Bottlenecks page).

@@ -3,7 +3,8 @@ choices each page offers it (its top figures as Evidence), and the notice that a
 
 A page adds one call at its bottom, e.g.
 `finding_form.save_finding_form("bottlenecks", finding_form.bottleneck_choices(log_id, flt, calendar, activities))`.
-The figures stored are the ones the page shows: they are read from the tables the page already computed.
+The figures stored are the ones the page shows: they are read from the tables the page already computed (the
+waiting causes from the same cached waiting_causes.diagnose the page's "why it waits" section reads).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import compare, findings
+from analysis import compare, findings, waiting_words
+from analysis.errors import UserError
 from analysis.filters import CaseFilter
 from analysis.findings import Evidence
+from analysis.findings_recompute import waiting_cause_figures
 from analysis.working_time import WorkCalendar
 from pages import cache
 from pages.state import lang, tr, viewer_mode
@@ -25,7 +28,8 @@ KB_PAGE = "pages/knowledge.py"
 
 def bottleneck_choices(log_id: int, flt: CaseFilter, calendar: WorkCalendar | None, activities: pd.DataFrame,
                        top: int = 10) -> dict[str, Evidence]:
-    """The `top` activities by waiting share (bottlenecks.activity_stats as the page shows it)."""
+    """The `top` activities by waiting share (bottlenecks.activity_stats as the page shows it), then the
+    waiting cause of each of them (waiting_cause_choices)."""
     choices = {}
     for row in activities.head(top).itertuples():
         params = {"activity": row.activity, "department": row.department}
@@ -33,6 +37,30 @@ def bottleneck_choices(log_id: int, flt: CaseFilter, calendar: WorkCalendar | No
         label = tr("kb.choice_bottleneck", activity=row.activity,
                    share=findings.format_figure("share_of_waiting", figures["share_of_waiting"], lang()))
         choices[label] = Evidence("bottleneck", log_id, params, flt, "bottlenecks", calendar, figures)
+    return choices | waiting_cause_choices(log_id, flt, calendar, activities, top)
+
+
+def waiting_cause_choices(log_id: int, flt: CaseFilter, calendar: WorkCalendar | None, activities: pd.DataFrame,
+                          top: int = 10) -> dict[str, Evidence]:
+    """Why each of the `top` activities waits (waiting_causes.diagnose by activity, in working time with a
+    calendar, as the page's "why it waits" shows it); none when the log cannot tell or a step has no wait."""
+    try:
+        found = cache.waiting_cause_diagnosis(log_id, flt, calendar, "activity")
+    except UserError as exc:
+        if exc.key in waiting_words.WHY_CANNOT_TELL:
+            return {}
+        raise
+    working = calendar is not None
+    choices = {}
+    for row in activities.head(top).itertuples():
+        figures = waiting_cause_figures(found.rows, row.activity, working)
+        cause = figures["dominant_cause"]
+        if cause is None:
+            continue
+        label = tr("kb.choice_waiting_cause", activity=row.activity, cause=waiting_words.cause_name(cause, lang()),
+                   share=f"{waiting_words.percents(figures)[cause]}%")
+        params = {"activity": row.activity, "department": row.department}
+        choices[label] = Evidence("waiting_cause", log_id, params, flt, "bottlenecks", calendar, figures)
     return choices
 
 

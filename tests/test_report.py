@@ -243,8 +243,8 @@ def test_excel_tables_with_formulas_neutralised(nasty):
 def test_report_tables_and_filter_in_words(sample):
     con, log_id, scenario = sample
     tables = report.report_tables(con, log_id, scenario=scenario)
-    assert list(tables) == ["KPIs", "Steps", "Paths", "Map edges", "Hand-offs", "Ping-pong", "Front line", "Redesign",
-                            "Deviations"]
+    assert list(tables) == ["KPIs", "Steps", "Paths", "Why it waits", "Map edges", "Hand-offs", "Ping-pong",
+                            "Front line", "Redesign", "Deviations"]
     kpis = dict(zip(tables["KPIs"]["kpi"], tables["KPIs"]["value"], strict=True))
     assert kpis["cases"] == 3000
     flt = CaseFilter(departments=("信息技术部",))
