@@ -1,16 +1,17 @@
 """Seeded generator of the embedded sample marketing-campaign event log (see SAMPLE_TRUTH.md).
 
 One row per activity instance with a start and an end, in office hours on Chinese working days.
-The log carries known, documented problems (the injected truth, machine-readable in ``TRUTH``) so
-that the dashboard's diagnosis can be checked against them. The same code writes the benchmark logs
-(millions of events), so every step is drawn for all cases at once with numpy; only the handful of
-process steps is a Python loop. `_Simulation` holds the cases and draws a step for many at once,
-`_flow` walks them through the as-is flow, `_staff` assigns the people, `_record_batches` writes the
-rows in a language.
-"""
+The log carries known, documented problems (the injected truth, machine-readable in ``TRUTH``, and per
+event in ``injected_waits``) so that the dashboard's diagnosis can be checked against them. The same code
+writes the benchmark logs (millions of events), so every step is drawn for all cases at once with numpy;
+only the handful of process steps is a Python loop, plus one pass over legal's reviews. `_Simulation` holds
+the cases and draws a step for many at once: plain delays and elapsed work, finance's batches, orders and IT
+tickets worked one at a time (`_one_at_a_time`); `_legal` books legal's queue; `_flow` walks the cases
+through the as-is flow; `_record_batches` writes the rows in a language."""
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from os import PathLike
 
@@ -83,7 +84,9 @@ ACTIVITY_DEPARTMENT = {
     "legal_review": "legal", "materials_purchasing": "procurement", "it_setup": "it",
     "materials_delivery": "logistics", "campaign_launch": None, "campaign_evaluation": "planning",
 }
-# (zh, en) per person; the same person in two departments is one person covering two roles.
+# (zh, en) per person; the same person in two departments is one person covering two roles. Nobody in
+# finance, legal, procurement or IT has a second role: work elsewhere would make them look busy and hide
+# the waiting cause injected there (see SAMPLE_TRUTH.md, "Why it waits").
 STAFF = {
     "branch_north": [("杨帆", "Yang Fan"), ("郭蕾", "Guo Lei"), ("宋佳", "Song Jia")],
     "branch_east": [("朱琳", "Zhu Lin"), ("韩冰", "Han Bing"), ("唐亮", "Tang Liang")],
@@ -95,7 +98,7 @@ STAFF = {
     "legal": [("郑洁", "Zheng Jie"), ("冯涛", "Feng Tao")],
     "procurement": [("何军", "He Jun"), ("高峰", "Gao Feng"), ("林霞", "Lin Xia")],
     "it": [("黄鹏", "Huang Peng"), ("许晨", "Xu Chen")],
-    "logistics": [("马超", "Ma Chao"), ("罗斌", "Luo Bin"), ("林霞", "Lin Xia")],
+    "logistics": [("马超", "Ma Chao"), ("罗斌", "Luo Bin"), ("钱坤", "Qian Kun")],
 }
 
 # --- calendar -------------------------------------------------------------------------------------
@@ -132,11 +135,18 @@ BUDGET = {  # lognormal: median CNY, sigma; rounded to 100 CNY
 PLANNED_LEAD_DAYS = {  # planned launch = submission day + this many working days (+/- 5)
     "routine_discount": 15, "product_launch": 45, "brand_event": 35, "innovation_pilot": 50,
 }
+# Every arrival pattern is the same for every log size (two years of submissions), so a bigger log has
+# proportionally more staff: each person is replicated once per CASES_PER_COPY cases (rounded up), the
+# copies named "<name>-2", "<name>-3", … That keeps each person's load (legal's queue, finance's batches)
+# what it is in the 3000-case default.
+CASES_PER_COPY = 3000
 # Finance batches approvals on Tue/Thu; a plan that arrives misses the batch with these
 # probabilities of waiting 0/1/2/3 further batches (the backlog of three approvers).
 BATCH_WEEKDAYS = (1, 3)
 BATCH_SKIP_PROBS = (0.5, 0.3, 0.15, 0.05)
-BATCH_START_SPREAD = 6 * H   # approvals start within the first 6 office hours of the batch day
+# On a batch day each approver starts their batch at a random minute of the first office hour and works
+# it one approval after another (oldest plan first); what does not fit into the day waits for the next batch.
+BATCH_START_SPREAD = H
 RETURN_PROB_FIRST = {"routine_discount": 0.12, "product_launch": 0.38, "brand_event": 0.35,
                      "innovation_pilot": 0.45}
 RETURN_PROB_AGAIN = 0.35     # a re-submitted plan is returned again with this probability
@@ -148,6 +158,15 @@ IT_SETUP_PROB = {"routine_discount": 0.25, "product_launch": 0.60, "brand_event"
                  "innovation_pilot": 0.90}
 IT_FINANCE_CODE_PROB = 0.30  # IT set-up waits for finance codes: extra wait below
 IT_FINANCE_CODE_WAIT = (2 * DAY, 0.5)
+# IT starts and does its work only from 10:00 to 16:00 (an hour after the office opens, six hours a day),
+# and never starts a set-up it cannot finish the same day.
+IT_HOURS = ("10:00", "16:00")
+IT_OPEN = H
+IT_DAY = 6 * H
+# A buyer or an IT person places one order / handles one ticket at a time and files it before the next:
+# at least ORDER_GAP minutes lie between two of their instances, so consecutive ones never read as a batch
+# (waiting_causes.BATCH_GAP is 5 minutes).
+ORDER_GAP = 10
 # Case scope: every processing time of a case is scaled by one lognormal factor (median 1, this
 # sigma, clipped to SCOPE_CLIP). Independent step noise averages out over a case; a shared factor is
 # what makes projects spread widely while routine discounts stay standard work.
@@ -158,16 +177,18 @@ EVALUATION_PROB = {"routine_discount": 0.20, "product_launch": 0.90, "brand_even
                    "innovation_pilot": 0.95}
 
 MAX_PROC = 25 * DAY          # no single activity instance runs longer than five working weeks
-# Per step: wait before it (median working minutes, sigma) and processing per campaign type
-# (median working minutes, sigma), all lognormal. Processing medians are scaled by the case scope,
-# then draws are clipped to [median/4, min(median*3, MAX_PROC)] and waits to [0, median*6], so
-# tails stay bounded and even a million cases end well inside the hard-coded calendar.
+# Per step: how it waits and its processing per campaign type (median working minutes, sigma), lognormal.
+# A wait (median, sigma) is a plain delay clipped to [0, median*6]; "batch", "queue", "delay" and "it_hours"
+# are the injected waiting causes (SAMPLE_TRUTH.md, "Why it waits"). Processing medians are scaled by the
+# case scope, then draws are clipped to [median/4, min(median*3, MAX_PROC)] (IT: at most one IT day).
+# Finance, legal, procurement and IT processing is effort (the person works on nothing else meanwhile);
+# everywhere else it is elapsed time (several instances of one person overlap).
 _R, _L, _B, _P = CAMPAIGN_TYPES
 STEPS = {
     "submit_request": {"wait": None, "proc": {_R: (30, 0.5), _L: (60, 0.5), _B: (60, 0.5), _P: (60, 0.5)}},
     "plan_design": {"wait": (2 * H, 0.8),
                     "proc": {_R: (DAY, 0.3), _L: (4 * DAY, 0.6), _B: (3 * DAY, 0.6), _P: (5 * DAY, 0.8)}},
-    "budget_approval": {"wait": "batch", "proc": {t: (45, 0.6) for t in CAMPAIGN_TYPES}},
+    "budget_approval": {"wait": "batch", "proc": {t: (30, 0.5) for t in CAMPAIGN_TYPES}},
     "plan_revision": {"wait": (2 * H, 0.8),
                       "proc": {_R: (DAY // 2, 0.4), _L: (DAY * 3 // 2, 0.6), _B: (DAY * 3 // 2, 0.6),
                                _P: (DAY * 3 // 2, 0.6)}},
@@ -175,14 +196,15 @@ STEPS = {
                         "proc": {_R: (DAY, 0.3), _L: (5 * DAY, 0.6), _B: (4 * DAY, 0.6), _P: (4 * DAY, 0.8)}},
     "final_creative": {"wait": (H, 0.8),
                        "proc": {_R: (2 * H, 0.4), _L: (DAY, 0.5), _B: (DAY, 0.5), _P: (DAY, 0.5)}},
-    "legal_review": {"wait": (2 * H, 0.8),
-                     "proc": {_R: (H, 0.4), _L: (4 * H, 0.5), _B: (4 * H, 0.5), _P: (8 * DAY, 0.5)}},
+    # Legal's two people review one campaign at a time: the wait before a review is its queue.
+    "legal_review": {"wait": "queue",
+                     "proc": {_R: (45, 0.4), _L: (90, 0.4), _B: (90, 0.4), _P: (7 * H, 0.4)}},
     # The wait before purchasing is the hand-off delay: nothing in it depends on the creative.
-    "materials_purchasing": {"wait": (2 * DAY, 0.4),
-                             "proc": {_R: (DAY, 0.3), _L: (3 * DAY, 0.5), _B: (3 * DAY, 0.5),
-                                      _P: (2 * DAY, 0.7)}},
-    "it_setup": {"wait": (2 * H, 0.8),
-                 "proc": {_R: (4 * H, 0.4), _L: (2 * DAY, 0.5), _B: (DAY, 0.5), _P: (5 * DAY, 0.7)}},
+    "materials_purchasing": {"wait": "delay", "delay": (2 * DAY, 0.4),
+                             "proc": {_R: (30, 0.4), _L: (90, 0.4), _B: (90, 0.4), _P: (60, 0.4)}},
+    # IT minutes (IT_DAY a day); the wait before it: finance codes (sometimes), then the next IT hours.
+    "it_setup": {"wait": "it_hours",
+                 "proc": {_R: (30, 0.4), _L: (2 * H, 0.5), _B: (H, 0.5), _P: (3 * H, 0.5)}},
     "materials_delivery": {"wait": (2 * H, 0.8),
                            "proc": {_R: (DAY, 0.3), _L: (2 * DAY, 0.5), _B: (2 * DAY, 0.5),
                                     _P: (2 * DAY, 0.7)}},
@@ -193,6 +215,9 @@ STEPS = {
                             "proc": {_R: (2 * H, 0.4), _L: (2 * DAY, 0.5), _B: (DAY * 3 // 2, 0.5),
                                      _P: (3 * DAY, 0.6)}},
 }
+# The injected parts of each event's wait (working minutes inside the generator, working seconds in
+# `injected_waits`); what is left of the wait is `other_wait` (the plain delays of STEPS).
+COMPONENTS = ("batch_wait", "queue_wait", "external_delay", "it_hours_shift")
 
 TRUTH: dict = {
     "seed_default": 7,
@@ -204,19 +229,25 @@ TRUTH: dict = {
     "region_shares": dict(zip(REGIONS, REGION_SHARES, strict=True)),
     "budget_median_sigma": BUDGET,
     "planned_lead_working_days": PLANNED_LEAD_DAYS,
+    "staff": {"cases_per_copy": CASES_PER_COPY, "copy_suffix": "-<k>"},
     "finance": {"approvers": len(STAFF["finance"]), "batch_weekdays": BATCH_WEEKDAYS,
                 "batch_skip_probs": BATCH_SKIP_PROBS, "batch_start_spread_minutes": BATCH_START_SPREAD,
+                "batch_worked": "one after another from the batch start; what does not fit waits a batch",
                 "return_prob_first": RETURN_PROB_FIRST, "return_prob_again": RETURN_PROB_AGAIN,
                 "max_revisions": MAX_REVISIONS},
-    "legal": {"rework_prob": LEGAL_REWORK_PROB, "max_reworks": MAX_LEGAL_REWORKS},
+    "legal": {"reviewers": len(STAFF["legal"]), "one_at_a_time": True, "rework_prob": LEGAL_REWORK_PROB,
+              "max_reworks": MAX_LEGAL_REWORKS},
+    "procurement": {"handoff_delay": STEPS["materials_purchasing"]["delay"], "order_gap_minutes": ORDER_GAP,
+                    "one_at_a_time": True},
     "it": {"setup_prob": IT_SETUP_PROB, "finance_code_prob": IT_FINANCE_CODE_PROB,
-           "finance_code_wait": IT_FINANCE_CODE_WAIT},
+           "finance_code_wait": IT_FINANCE_CODE_WAIT, "hours": IT_HOURS, "order_gap_minutes": ORDER_GAP,
+           "one_at_a_time": True, "finishes_same_day": True},
     "evaluation_prob": EVALUATION_PROB,
     "scope_sigma": SCOPE_SIGMA,
     "scope_clip": SCOPE_CLIP,
     "steps_working_minutes": STEPS,
     "max_processing_working_minutes": MAX_PROC,
-    # As-is flow; [..] optional, {..} loops. Legal review follows final creative (see _simulate).
+    # As-is flow; [..] optional, {..} loops. Legal review follows final creative (see _flow).
     "flow": ("submit_request", "plan_design", "budget_approval",
              "{plan_revision, budget_approval} x0-3", "creative_design", "final_creative", "legal_review",
              "{final_creative, legal_review} x0-2", "materials_purchasing", "[it_setup]",
@@ -232,6 +263,15 @@ TRUTH: dict = {
         "handoff_delay_before": "materials_purchasing",
         "standard_work_type": "routine_discount",
         "project_types": ("product_launch", "brand_event", "innovation_pilot"),
+        # The largest cause of the wait before each activity (waiting_causes.diagnose with the sample
+        # calendar), in calendar time and in working time. Procurement's delay runs over nights and weekends
+        # (unavailability in calendar time); IT's finance codes are what is left once IT's hours are off.
+        "waiting_cause": {
+            "budget_approval": {"calendar": "batching", "working": "batching"},
+            "legal_review": {"calendar": "contention", "working": "contention"},
+            "materials_purchasing": {"calendar": "unavailability", "working": "extraneous"},
+            "it_setup": {"calendar": "unavailability", "working": "extraneous"},
+        },
     },
 }
 
@@ -263,7 +303,42 @@ def _minutes_to_datetime(days: np.ndarray, w: np.ndarray, is_end: bool) -> np.nd
     return (base + 9 * H + m).astype("datetime64[m]").astype("datetime64[s]")
 
 
+def _it_minutes(w: np.ndarray) -> np.ndarray:
+    """Office working minutes → IT working minutes; an instant outside IT hours maps to the next opening
+    (or, the same thing on the IT clock, the last closing)."""
+    d, m = np.divmod(w, DAY)
+    return d * IT_DAY + np.clip(m - IT_OPEN, 0, IT_DAY)
+
+
+def _office_minutes(x: np.ndarray, is_end: bool) -> np.ndarray:
+    """IT working minutes → office working minutes (an end on an IT day boundary is 16:00 of that day)."""
+    if is_end:
+        d, k = np.divmod(x - 1, IT_DAY)
+        k = k + 1
+    else:
+        d, k = np.divmod(x, IT_DAY)
+    return d * DAY + IT_OPEN + k
+
+
 # --- generation -----------------------------------------------------------------------------------
+
+def staff_copies(n_cases: int) -> int:
+    """How many copies of each person a log of `n_cases` cases has (1 up to CASES_PER_COPY cases)."""
+    return max(1, -(-n_cases // CASES_PER_COPY))
+
+
+def _people(copies: int) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """(zh, en) names of everyone, and per department its pool of person numbers and the pool's size.
+
+    Copy k of a person (k ≥ 2) is "<name>-k"; a person in two departments is so in every copy."""
+    base = sorted({p for staff in STAFF.values() for p in staff})
+    people = [(zh, en) if k == 0 else (f"{zh}-{k + 1}", f"{en}-{k + 1}") for k in range(copies) for zh, en in base]
+    pool_len = np.array([len(STAFF[d]) * copies for d in DEPARTMENTS])
+    pool = np.zeros((len(DEPARTMENTS), pool_len.max()), dtype=np.int32)
+    for i, d in enumerate(DEPARTMENTS):
+        pool[i, : pool_len[i]] = [k * len(base) + base.index(p) for k in range(copies) for p in STAFF[d]]
+    return people, pool, pool_len
+
 
 def _lognormal(rng: np.random.Generator, median: np.ndarray, sigma: np.ndarray, lo: np.ndarray | float,
                hi: np.ndarray | float) -> np.ndarray:
@@ -277,41 +352,70 @@ def _by_type(table: dict, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return med[types], sig[types]
 
 
+def _grouped_max(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running maximum of `values` restarting at each group (`group` sorted ascending): a running max over
+    group * span + value never lets an earlier group reach into a later one."""
+    lo = values.min()
+    span = int(values.max() - lo) + 1
+    shifted = group.astype(np.int64) * span
+    return np.maximum.accumulate(shifted + (values - lo)) - shifted + lo
+
+
+def _one_at_a_time(order: np.ndarray, person: np.ndarray, ready: np.ndarray, effort: np.ndarray,
+                   gap: int = 0) -> np.ndarray:
+    """Starts when each person works their instances one at a time in `order` (sorted by person first):
+    start = max(ready, previous end + gap). Lindley's recursion, unrolled: end_i = S_i + max_{j≤i}(ready_j −
+    S_{j−1}) with S the running sum of effort + gap, restarted per person."""
+    start = np.empty_like(ready)
+    if not len(order):
+        return start
+    p, r, e = person[order], ready[order], effort[order] + gap
+    total = np.cumsum(e)
+    group = np.cumsum(np.r_[True, p[1:] != p[:-1]])
+    start[order] = total + _grouped_max(group, r - (total - e)) - e
+    return start
+
+
 class _Events:
     """Accumulates events step by step as parallel numpy arrays (one entry per event)."""
 
+    COLUMNS = ("department", "resource", "enabled", "start", "end", *COMPONENTS)
+
     def __init__(self, n_cases: int) -> None:
         self.seq = np.zeros(n_cases, dtype=np.int32)  # next position within each case
-        self.parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[tuple[np.ndarray, int, np.ndarray, dict]] = []
 
-    def add(self, cases: np.ndarray, activity: str, start: np.ndarray, end: np.ndarray) -> None:
-        """One event of `activity` for each of `cases`, from `start` to `end` (working minutes)."""
-        self.parts.append((cases, ACTIVITIES.index(activity), self.seq[cases].copy(), start, end))
+    def add(self, cases: np.ndarray, activity: str, columns: dict[str, np.ndarray]) -> None:
+        """One event of `activity` for each of `cases`; `columns` as in COLUMNS (components default to 0)."""
+        self.parts.append((cases, ACTIVITIES.index(activity), self.seq[cases].copy(), columns))
         self.seq[cases] += 1
 
-    def in_log_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(case, activity, start, end) per event: cases in id order, a case's events in step order.
+    def in_log_order(self) -> dict[str, np.ndarray]:
+        """case, activity and COLUMNS per event: cases in id order, a case's events in step order.
 
         Step order is time order: every step starts at or after the previous one ended.
         """
         counts = self.seq.astype(np.int64)
         offset = np.concatenate(([0], np.cumsum(counts)[:-1]))
         n_events = int(counts.sum())
-        case_of = np.empty(n_events, dtype=np.int32)
-        act_of = np.empty(n_events, dtype=np.int8)
-        start_of = np.empty(n_events, dtype=np.int64)
-        end_of = np.empty(n_events, dtype=np.int64)
-        for cases, act, seq, start, end in self.parts:
+        out = {"case": np.empty(n_events, dtype=np.int32), "activity": np.empty(n_events, dtype=np.int8),
+               "department": np.empty(n_events, dtype=np.int8), "resource": np.empty(n_events, dtype=np.int32),
+               # Working minutes stay far below 2^31 (the calendar ends in 2026): half the memory of int64.
+               **{c: np.zeros(n_events, dtype=np.int32) for c in ("enabled", "start", "end", *COMPONENTS)}}
+        for cases, act, seq, columns in self.parts:
             pos = offset[cases] + seq
-            case_of[pos], act_of[pos], start_of[pos], end_of[pos] = cases, act, start, end
-        return case_of, act_of, start_of, end_of
+            out["case"][pos], out["activity"][pos] = cases, act
+            for name, values in columns.items():
+                out[name][pos] = values
+        return out
 
 
 class _Simulation:
-    """The cases being drawn: their attributes, each case's clock, its events, and the one random generator.
+    """The cases being drawn: their attributes, teams, each case's clock, its events, each person's schedule
+    where work is effort (finance's batches, legal's reviews, orders, IT tickets), and the one random generator.
 
-    The draws happen in a fixed order (attributes, then the flow step by step, then the staff), so a
-    seed always gives the same log.
+    The draws happen in a fixed order (attributes, teams, then the flow step by step), so a seed always gives
+    the same log.
     """
 
     def __init__(self, n_cases: int, seed: int) -> None:
@@ -332,39 +436,128 @@ class _Simulation:
         self.planned_day = self.arrival // DAY + lead + rng.integers(-5, 6, size=n_cases)
         scope_sigma = np.array([SCOPE_SIGMA[t] for t in CAMPAIGN_TYPES])[self.ctype]
         self.scope = np.clip(np.exp(scope_sigma * rng.standard_normal(n_cases)), *SCOPE_CLIP)
+        self.people, self.pool, self.pool_len = _people(staff_copies(n_cases))
+        # Each case's team: one person per department (index into the department's pool).
+        self.team = (rng.random((len(DEPARTMENTS), n_cases)) * self.pool_len[:, None]).astype(np.int64)
+        n_approvers = self.pool_len[DEPARTMENTS.index("finance")]
+        self.batch_used = np.zeros((n_approvers, len(self.batch_days)), dtype=np.int64)
+        self.batch_offset = rng.integers(0, BATCH_START_SPREAD + 1, size=(n_approvers, len(self.batch_days)))
         self.events = _Events(n_cases)
         self.now = self.arrival.copy()  # end of each case's latest event, in working minutes
         self.all_cases = np.arange(n_cases, dtype=np.int32)
 
     def step(self, cases: np.ndarray, activity: str, extra_wait: np.ndarray | None = None) -> None:
-        """Each of `cases` waits, then performs `activity`; its clock moves to the activity's end."""
-        spec = STEPS[activity]
-        start = self._start(cases, spec["wait"])
-        if extra_wait is not None:
-            start = start + extra_wait
-        pm, ps = _by_type(spec["proc"], self.ctype[cases])
-        pm = pm * self.scope[cases]
-        end = start + np.maximum(_lognormal(self.rng, pm, ps, pm / 4, np.minimum(pm * 3, MAX_PROC)), 1)
-        self.events.add(cases, activity, start, end)
+        """Each of `cases` waits, then performs `activity`; its clock moves to the activity's end.
+        (Legal review is booked by `_legal`, with its rework loop.)"""
+        wait = STEPS[activity]["wait"]
+        ready = self.now[cases]
+        dept = self._department(cases, activity)
+        # Approvals rotate among the approvers (one drawn per approval round); everything else is the team's.
+        if activity == "budget_approval":
+            slot = self.rng.integers(0, self.pool_len[DEPARTMENTS.index("finance")], size=len(cases))
+        else:
+            slot = self.team[dept, cases]
+        effort = self._processing(cases, activity)
+        if wait == "batch":
+            start, end, parts = self._batch(ready, slot, effort)
+        elif wait in ("delay", "it_hours"):
+            schedule = self._orders if wait == "delay" else self._it
+            start, end, parts = schedule(self.pool[dept, slot], ready, effort, extra_wait)
+        else:
+            start, end, parts = self._plain(ready, effort, wait, extra_wait)
+        self.record(cases, activity, ready, start, end, parts, slot)
+
+    def record(self, cases: np.ndarray, activity: str, enabled: np.ndarray, start: np.ndarray, end: np.ndarray,
+               parts: dict | None = None, slot: np.ndarray | None = None) -> None:
+        """Record an event of `activity` scheduled for each of `cases`, done by the person in `slot` of the
+        department's pool (default: the case's team); the case's clock moves to its end."""
+        dept = self._department(cases, activity)
+        slot = self.team[dept, cases] if slot is None else slot
+        self.events.add(cases, activity, {"department": dept, "resource": self.pool[dept, slot],
+                                          "enabled": enabled, "start": start, "end": end, **(parts or {})})
         self.now[cases] = end
 
-    def _start(self, cases: np.ndarray, wait) -> np.ndarray:
-        """When each of `cases` starts its next activity, after a wait of kind `wait` (see STEPS)."""
-        ready = self.now[cases]
-        if wait == "batch":
-            # Approvals start only on a Tue/Thu batch day at or after the plan arrives, possibly
-            # several batches later (backlog), within the first office hours of that day.
-            first = self.next_batch[-(-ready // DAY)]
-            skips = self.rng.choice(len(BATCH_SKIP_PROBS), size=len(cases), p=BATCH_SKIP_PROBS)
-            if len(cases) and (first + skips).max() >= len(self.batch_days):
+    def _department(self, cases: np.ndarray, activity: str) -> np.ndarray:
+        """The department doing `activity` for each of `cases` (the case's branch where ACTIVITY_DEPARTMENT
+        says None)."""
+        department = ACTIVITY_DEPARTMENT[activity]
+        return self.region[cases] if department is None else np.full(len(cases), DEPARTMENTS.index(department))
+
+    def _processing(self, cases: np.ndarray, activity: str) -> np.ndarray:
+        """Processing minutes (working minutes; IT minutes for IT set-up) of `activity` for each of `cases`."""
+        pm, ps = _by_type(STEPS[activity]["proc"], self.ctype[cases])
+        pm = pm * self.scope[cases]
+        hi = np.minimum(pm * 3, IT_DAY if activity == "it_setup" else MAX_PROC)
+        return np.maximum(_lognormal(self.rng, pm, ps, np.minimum(pm / 4, hi), hi), 1)
+
+    def _plain(self, ready: np.ndarray, effort: np.ndarray, wait, extra_wait: np.ndarray | None):
+        """A plain (lognormal) delay, then elapsed processing; several instances of a person may overlap."""
+        start = ready.copy()
+        if wait is not None:
+            m, s = wait
+            n = len(ready)
+            start += _lognormal(self.rng, np.full(n, float(m)), np.full(n, s), 0.0, m * 6.0)
+        if extra_wait is not None:
+            start += extra_wait
+        return start, start + effort, {}
+
+    def _batch(self, ready: np.ndarray, slot: np.ndarray, effort: np.ndarray):
+        """Finance's batches: a plan joins the first Tue/Thu batch day whose 09:00 is at or after it is ready,
+        or 1–3 later ones (BATCH_SKIP_PROBS); its approver works the day's batch one approval after another
+        from the batch start, oldest plan first, after what earlier rounds put there; what does not fit into
+        the day moves to the approver's next batch."""
+        batch = self.next_batch[-(-ready // DAY)]
+        batch = batch + self.rng.choice(len(BATCH_SKIP_PROBS), size=len(ready), p=BATCH_SKIP_PROBS)
+        while True:
+            if len(ready) and batch.max() >= len(self.batch_days):
                 raise ValueError("sample log runs past the hard-coded holiday calendar")
-            spread = self.rng.integers(0, BATCH_START_SPREAD, size=len(cases))
-            return self.batch_days[first + skips] * DAY + spread
-        if wait is None:
-            return ready
-        m, s = wait
-        n = len(cases)
-        return ready + _lognormal(self.rng, np.full(n, float(m)), np.full(n, s), 0.0, m * 6.0)
+            order = np.lexsort((ready, batch, slot))
+            key = slot[order] * len(self.batch_days) + batch[order]
+            group = np.cumsum(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
+            done = np.cumsum(effort[order]) - effort[order]
+            before = done - done[np.searchsorted(key, key)]     # effort of the batch's earlier new approvals
+            first = self.batch_days[batch] * DAY + self.batch_offset[slot, batch]
+            start = np.empty_like(ready)
+            start[order] = first[order] + self.batch_used[slot[order], batch[order]] + before
+            late = start + effort > (self.batch_days[batch] + 1) * DAY
+            if not late.any():
+                break
+            # From the first approval that does not fit, the rest of that batch moves on (oldest first still).
+            moved = _grouped_max(group, late[order].astype(np.int64)).astype(bool)
+            batch[order[moved]] += 1
+        np.add.at(self.batch_used, (slot, batch), effort)
+        return start, start + effort, {"batch_wait": first - ready, "queue_wait": start - first}
+
+    def _orders(self, person: np.ndarray, ready: np.ndarray, effort: np.ndarray, _extra_wait=None):
+        """Procurement: the hand-off delay (nothing is bought until it is over), then the buyer places one
+        order at a time, ORDER_GAP minutes apart, in order of the delays' ends."""
+        m, s = STEPS["materials_purchasing"]["delay"]
+        n = len(ready)
+        due = ready + _lognormal(self.rng, np.full(n, float(m)), np.full(n, s), 0.0, m * 6.0)
+        order = np.lexsort((np.arange(n), due, person))
+        start = _one_at_a_time(order, person, due, effort, ORDER_GAP)
+        return start, start + effort, {"external_delay": due - ready, "queue_wait": start - due}
+
+    def _it(self, person: np.ndarray, ready: np.ndarray, effort: np.ndarray, extra_wait: np.ndarray | None):
+        """IT: finance codes (extra_wait, office minutes), then the IT person's next IT-hours instant; one
+        ticket at a time, ORDER_GAP IT minutes apart, started only when it can be finished the same IT day."""
+        due = ready + (0 if extra_wait is None else extra_wait)
+        nominal = _it_minutes(due)
+        order = np.lexsort((np.arange(len(ready)), nominal, person))
+        for _ in range(10_000):  # raising a due time only pushes later ones: converges to the sequential rule
+            start = _one_at_a_time(order, person, nominal, effort, ORDER_GAP)
+            fits = start % IT_DAY + effort <= IT_DAY
+            if fits.all():
+                break
+            nominal = np.where(fits, nominal, (start // IT_DAY + 1) * IT_DAY)
+        else:
+            raise RuntimeError("IT schedule did not settle")
+        office_start = _office_minutes(start, is_end=False)
+        # Office minutes of the wait outside IT hours (IT is never at work then) vs IT minutes of it.
+        shift = (office_start - ready) - (start - _it_minutes(ready))
+        parts = {"external_delay": _it_minutes(due) - _it_minutes(ready),
+                 "it_hours_shift": shift, "queue_wait": start - _it_minutes(due)}
+        return office_start, _office_minutes(start + effort, is_end=True), parts
 
     def chance(self, cases: np.ndarray, probs: dict | float) -> np.ndarray:
         """The cases drawn with probability `probs` (one per campaign type, or one for all)."""
@@ -384,6 +577,67 @@ class _Simulation:
             looping = self.chance(looping, again)
 
 
+def _legal(sim: _Simulation, cases: np.ndarray) -> None:
+    """Legal review and its rework loop ({final creative → legal review} ×0–2) as one queue per reviewer.
+
+    Each reviewer works one review at a time, in the order the drafts become ready (first reviews and
+    reworked drafts alike), so the wait before a review is its queue only. The rework draws (who reworks,
+    how long the redone final creative waits and takes, every review's effort) come first; then one pass in
+    order of readiness books every review."""
+    rounds = [cases]
+    looping = sim.chance(cases, LEGAL_REWORK_PROB)
+    while len(looping) and len(rounds) <= MAX_LEGAL_REWORKS:
+        rounds.append(looping)
+        looping = sim.chance(looping, LEGAL_REWORK_PROB)
+    legal, n_all = DEPARTMENTS.index("legal"), len(sim.now)
+
+    def per_case(members: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_all, dtype=np.int64)
+        out[members] = values
+        return out
+
+    effort = [per_case(r, sim._processing(r, "legal_review")) for r in rounds]
+    redo = [None] + [sim._plain(np.zeros(len(r), dtype=np.int64), sim._processing(r, "final_creative"),
+                                STEPS["final_creative"]["wait"], None)[:2] for r in rounds[1:]]
+    takes = [per_case(r, 1).astype(bool).tolist() for r in rounds]
+    ready = [sim.now.tolist()] + [[0] * n_all for _ in rounds[1:]]
+    start = _legal_queue(sim.pool[legal, sim.team[legal]].tolist(), len(sim.people), rounds[0], ready,
+                         [e.tolist() for e in effort], [None] + [per_case(r, d[1]).tolist()
+                                                             for r, d in zip(rounds[1:], redo[1:], strict=True)],
+                         takes)
+    for k, r in enumerate(rounds):
+        begin, ready_k = np.array(start[k], dtype=np.int64)[r], np.array(ready[k], dtype=np.int64)[r]
+        if k:  # the redone final creative: from the previous review's end to this review's readiness
+            enabled = (np.array(start[k - 1], dtype=np.int64) + effort[k - 1])[r]
+            sim.record(r, "final_creative", enabled, enabled + redo[k][0], ready_k)
+        sim.record(r, "legal_review", ready_k, begin, begin + effort[k][r], {"queue_wait": begin - ready_k})
+
+
+def _legal_queue(person: list[int], n_people: int, first: np.ndarray, ready: list[list[int]],
+                 effort: list[list[int]], redo: list, takes: list[list[bool]]) -> list[list[int]]:
+    """Book legal's reviews in order of readiness (ties: round, then case): start = max(ready, the reviewer's
+    last end). Per round k, lists indexed by case: ready (round 0 given; later rounds are filled in as the
+    previous review ends: its end + the redone final creative, `redo`), effort, takes (the case reworks)."""
+    order = first[np.lexsort((first, np.array(ready[0])[first]))].tolist()
+    start = [[0] * len(ready[0]) for _ in ready]
+    free = [0] * n_people
+    pending: list[tuple[int, int, int]] = []   # reworked drafts, (ready, round, case)
+    i = 0
+    while i < len(order) or pending:
+        if pending and (i == len(order) or pending[0] < (ready[0][order[i]], 0, order[i])):
+            t, k, case = heapq.heappop(pending)
+        else:
+            case, k = order[i], 0
+            t = ready[0][case]
+            i += 1
+        p = person[case]
+        begin = start[k][case] = t if t > free[p] else free[p]
+        free[p] = end = begin + effort[k][case]
+        if k + 1 < len(ready) and takes[k + 1][case]:
+            ready[k + 1][case] = end + redo[k + 1][case]
+            heapq.heappush(pending, (ready[k + 1][case], k + 1, case))
+    return start
+
 def _flow(sim: _Simulation) -> None:
     """Every case through the as-is flow (TRUTH["flow"]), step by step."""
     everyone = sim.all_cases
@@ -394,10 +648,9 @@ def _flow(sim: _Simulation) -> None:
     # Legal reviews the final draft (定稿后送法务审核), not the first draft: with SAMPLE.md's order
     # creative -> legal -> final creative every case would go advertising -> legal -> advertising,
     # and that built-in X->Y->X would outnumber the planning<->finance ping-pong the log must show.
-    for activity in ("creative_design", "final_creative", "legal_review"):
+    for activity in ("creative_design", "final_creative"):
         sim.step(everyone, activity)
-    sim.repeat(everyone, ("final_creative", "legal_review"), LEGAL_REWORK_PROB, LEGAL_REWORK_PROB,
-               MAX_LEGAL_REWORKS)
+    _legal(sim, everyone)
     sim.step(everyone, "materials_purchasing")
     it_cases = sim.chance(everyone, IT_SETUP_PROB)
     m, s = IT_FINANCE_CODE_WAIT
@@ -410,38 +663,13 @@ def _flow(sim: _Simulation) -> None:
     sim.step(sim.chance(everyone, EVALUATION_PROB), "campaign_evaluation")
 
 
-def _staff(sim: _Simulation, case_of: np.ndarray, act_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
-    """(department, resource, people) per event: one person per department per case (the case's team).
-
-    Finance approvals rotate among the approvers instead.
-    """
-    dept_of_act = np.array([-1 if d is None else DEPARTMENTS.index(d) for d in ACTIVITY_DEPARTMENT.values()])
-    dept = dept_of_act[act_of]
-    dept = np.where(dept < 0, sim.region[case_of], dept).astype(np.int8)  # branch departments come first
-    people = sorted({p for staff in STAFF.values() for p in staff})
-    pool_len = np.array([len(STAFF[d]) for d in DEPARTMENTS])
-    pool = np.zeros((len(DEPARTMENTS), pool_len.max()), dtype=np.int16)
-    for i, d in enumerate(DEPARTMENTS):
-        pool[i, : pool_len[i]] = [people.index(p) for p in STAFF[d]]
-    team = (sim.rng.random((len(DEPARTMENTS), len(sim.all_cases))) * pool_len[:, None]).astype(np.int64)
-    pick = team[dept, case_of]
-    fin = np.flatnonzero(act_of == ACTIVITIES.index("budget_approval"))
-    pick[fin] = sim.rng.integers(0, pool_len[DEPARTMENTS.index("finance")], size=len(fin))
-    return dept, pool[dept, pick], people
-
-
 def _simulate(n_cases: int, seed: int) -> dict[str, np.ndarray]:
     """Draw cases and events; returns numpy arrays of case attributes and of events in log order."""
     sim = _Simulation(n_cases, seed)
     _flow(sim)
-    case_of, act_of, start_of, end_of = sim.events.in_log_order()
-    dept, resource, people = _staff(sim, case_of, act_of)
-    return {
-        "days": sim.days, "ctype": sim.ctype, "region": sim.region, "arrival": sim.arrival,
-        "budget": sim.budget,
-        "planned_day": sim.planned_day, "case": case_of, "activity": act_of, "department": dept,
-        "resource": resource, "start": start_of, "end": end_of, "people": np.array(people, dtype=object),
-    }
+    return {"days": sim.days, "ctype": sim.ctype, "region": sim.region, "arrival": sim.arrival,
+            "budget": sim.budget, "planned_day": sim.planned_day, "people": np.array(sim.people, dtype=object),
+            **sim.events.in_log_order()}
 
 
 def _case_ids(arrival: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -509,3 +737,30 @@ def write_sample_csv(path: str | PathLike, n_cases: int = 3000, seed: int = 7, l
             writer.write_batch(batch)
             rows += batch.num_rows
     return rows
+
+
+def injected_waits(n_cases: int = 3000, seed: int = 7) -> pd.DataFrame:
+    """The injected parts of every event's wait, from the generator's own draws (SAMPLE_TRUTH.md, "Why it waits").
+
+    One row per event in log order: case_id, activity (code), activity_zh, department (code), resource (zh),
+    start and end (the log's timestamps), enabled_ws / start_ws / end_ws (working seconds on the office
+    calendar since FIRST_DAY 09:00; enabled = the previous event's end, the start for a case's first event),
+    wait_seconds (start − enabled, working seconds), the COMPONENTS in working seconds, and other_wait (the
+    rest: the plain delays of STEPS). The parts add up to wait_seconds."""
+    sim = _simulate(n_cases, seed)
+    ws = {c: sim[c].astype(np.int64) * 60 for c in ("enabled", "start", "end", *COMPONENTS)}
+    case_ids = _case_ids(sim["arrival"], sim["days"])
+    frame = pd.DataFrame({
+        "case_id": case_ids[sim["case"]],
+        "activity": np.array(ACTIVITIES, dtype=object)[sim["activity"]],
+        "activity_zh": np.array([ACTIVITY_NAMES["zh"][a] for a in ACTIVITIES], dtype=object)[sim["activity"]],
+        "department": np.array(DEPARTMENTS, dtype=object)[sim["department"]],
+        "resource": np.array([p[0] for p in sim["people"]], dtype=object)[sim["resource"]],
+        "start": _minutes_to_datetime(sim["days"], sim["start"], is_end=False),
+        "end": _minutes_to_datetime(sim["days"], sim["end"], is_end=True),
+        "enabled_ws": ws["enabled"], "start_ws": ws["start"], "end_ws": ws["end"],
+        "wait_seconds": ws["start"] - ws["enabled"],
+        **{c: ws[c] for c in COMPONENTS},
+    })
+    frame["other_wait"] = frame["wait_seconds"] - frame[list(COMPONENTS)].sum(axis=1)
+    return frame

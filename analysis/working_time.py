@@ -172,7 +172,12 @@ def expand_ranges(ranges) -> tuple[str, ...]:
 
 
 def sample_calendar() -> WorkCalendar:
-    """The sample log's calendar: Mon–Fri 09:00–18:00 and the Chinese public holidays it was generated with."""
+    """The sample log's calendar: Mon–Fri 09:00–18:00 and the Chinese public holidays it was generated with;
+    IT (信息技术部 / IT, in either language of the log) works only its own shorter hours (sample.IT_HOURS)."""
     from analysis import sample
 
-    return WorkCalendar(holidays=expand_ranges(sample.HOLIDAYS))
+    holidays = expand_ranges(sample.HOLIDAYS)
+    it_start, it_end = sample.IT_HOURS
+    it = WorkCalendar(day_start=it_start, day_end=it_end, holidays=holidays)
+    names = sorted({names["it"] for names in sample.DEPARTMENT_NAMES.values()})
+    return WorkCalendar(holidays=holidays, departments=tuple((name, it) for name in names))

@@ -16,6 +16,7 @@ from analysis.sample import (
     TRUTH,
     TYPE_NAMES,
     generate_sample,
+    staff_copies,
     write_sample_csv,
 )
 
@@ -147,7 +148,38 @@ def test_budget_approval_holds_the_largest_total_waiting(log):
 def test_budget_approvals_start_on_batch_days(log):
     approvals = log[log["activity"] == _name(ACTIVITY_NAMES, "budget_approval")]
     assert set(approvals["start"].dt.day_of_week) == set(TRUTH["finance"]["batch_weekdays"])
-    assert approvals["resource"].nunique() == TRUTH["finance"]["approvers"]
+    # Staff grows with the log (one copy of everyone per 3000 cases): 4000 cases have two of each approver.
+    assert staff_copies(N_CASES) == 2
+    assert approvals["resource"].nunique() == TRUTH["finance"]["approvers"] * 2
+    # A batch is worked one approval after another within its day: no overlap, never past 18:00.
+    assert (approvals["start"].dt.date == approvals["timestamp"].dt.date).all()
+    by_start = approvals.sort_values(["resource", "start"])
+    prev_end = by_start.groupby("resource")["timestamp"].shift()
+    assert (prev_end.isna() | (by_start["start"] >= prev_end)).all()
+    same_day = prev_end.dt.date == by_start["start"].dt.date
+    assert (by_start["start"] == prev_end)[same_day].mean() > 0.8  # mostly back to back
+
+
+def test_staff_copies_keep_each_persons_load():
+    assert [staff_copies(n) for n in (1, 3000, 3001, 6000, 90_000)] == [1, 1, 2, 2, 30]
+    people = generate_sample(3001, lang="en").groupby("Department")["Resource"].nunique()
+    assert people[_name(DEPARTMENT_NAMES, "legal")] == 4
+    assert {"Zheng Jie", "Zheng Jie-2"} <= set(generate_sample(3001, lang="en")["Resource"])
+
+
+def test_effort_departments_work_one_instance_at_a_time(log):
+    # Legal reviews, orders and IT tickets of one person never overlap (finance's batches are checked above).
+    for code in ("legal_review", "materials_purchasing", "it_setup"):
+        rows = log[log["activity"] == _name(ACTIVITY_NAMES, code)].sort_values(["resource", "start"])
+        prev_end = rows.groupby("resource")["timestamp"].shift()
+        assert (prev_end.isna() | (rows["start"] >= prev_end)).all(), code
+
+
+def test_it_works_only_in_it_hours(log):
+    it = log[log["activity"] == _name(ACTIVITY_NAMES, "it_setup")]
+    first, last = (pd.Timestamp(f"2024-01-01 {t}").time() for t in TRUTH["it"]["hours"])
+    assert it["start"].dt.time.between(first, last).all() and it["timestamp"].dt.time.between(first, last).all()
+    assert (it["start"].dt.date == it["timestamp"].dt.date).all()   # finished the day it was started
 
 
 def test_about_a_quarter_of_plans_are_returned(log):
@@ -182,7 +214,8 @@ def test_legal_review_slow_only_for_innovation_pilots(log):
     legal = log[log["activity"] == _name(ACTIVITY_NAMES, "legal_review")]
     median = (legal["timestamp"] - legal["start"]).groupby(legal["type"]).median()
     pilot = median.pop(_name(TYPE_NAMES, "innovation_pilot"))
-    assert pilot >= pd.Timedelta(days=5)
+    # A pilot's review is most of a working day of effort (median 7 h), so it mostly runs over a night.
+    assert pilot >= pd.Timedelta(hours=7)
     assert pilot > 10 * median.max()
     assert median[_name(TYPE_NAMES, "routine_discount")] <= pd.Timedelta(hours=2)
 
