@@ -6,8 +6,9 @@ event in ``injected_waits``) so that the dashboard's diagnosis can be checked ag
 writes the benchmark logs (millions of events), so every step is drawn for all cases at once with numpy;
 only the handful of process steps is a Python loop, plus one pass over legal's reviews. `_Simulation` holds
 the cases and draws a step for many at once: plain delays and elapsed work, finance's batches, orders and IT
-tickets worked one at a time (`_one_at_a_time`); `_legal` books legal's queue; `_flow` walks the cases
-through the as-is flow; `_record_batches` writes the rows in a language."""
+tickets worked one at a time (`_one_at_a_time`); `_legal` books legal's queue (a review stays open after
+the reviewer's effort); `_flow` walks the cases through the as-is flow; `_record_batches` writes the rows
+in a language."""
 
 from __future__ import annotations
 
@@ -182,7 +183,8 @@ MAX_PROC = 25 * DAY          # no single activity instance runs longer than five
 # are the injected waiting causes (SAMPLE_TRUTH.md, "Why it waits"). Processing medians are scaled by the
 # case scope, then draws are clipped to [median/4, min(median*3, MAX_PROC)] (IT: at most one IT day).
 # Finance, legal, procurement and IT processing is effort (the person works on nothing else meanwhile);
-# everywhere else it is elapsed time (several instances of one person overlap).
+# everywhere else it is elapsed time (several instances of one person overlap). A legal review stays open
+# after its effort ("open", below), so one reviewer's reviews overlap in the log, their efforts never.
 _R, _L, _B, _P = CAMPAIGN_TYPES
 STEPS = {
     "submit_request": {"wait": None, "proc": {_R: (30, 0.5), _L: (60, 0.5), _B: (60, 0.5), _P: (60, 0.5)}},
@@ -196,9 +198,14 @@ STEPS = {
                         "proc": {_R: (DAY, 0.3), _L: (5 * DAY, 0.6), _B: (4 * DAY, 0.6), _P: (4 * DAY, 0.8)}},
     "final_creative": {"wait": (H, 0.8),
                        "proc": {_R: (2 * H, 0.4), _L: (DAY, 0.5), _B: (DAY, 0.5), _P: (DAY, 0.5)}},
-    # Legal's two people review one campaign at a time: the wait before a review is its queue.
+    # Legal's two people review one campaign at a time: the wait before a review is its queue. "proc" is the
+    # reviewer's effort (at the start of the review); "open" is how long the review stays open until the
+    # sign-off comes back (the campaign owner's confirmation of claims; for a pilot, outside counsel and the
+    # pilot's partners: days to weeks). The review ends at start + max(effort, open); the reviewer works the
+    # queue again once the effort is done. "open" is the elapsed review time of the earlier generator.
     "legal_review": {"wait": "queue",
-                     "proc": {_R: (45, 0.4), _L: (90, 0.4), _B: (90, 0.4), _P: (7 * H, 0.4)}},
+                     "proc": {_R: (45, 0.4), _L: (90, 0.4), _B: (90, 0.4), _P: (4 * H, 0.4)},
+                     "open": {_R: (H, 0.4), _L: (4 * H, 0.5), _B: (4 * H, 0.5), _P: (8 * DAY, 0.5)}},
     # The wait before purchasing is the hand-off delay: nothing in it depends on the creative.
     "materials_purchasing": {"wait": "delay", "delay": (2 * DAY, 0.4),
                              "proc": {_R: (30, 0.4), _L: (90, 0.4), _B: (90, 0.4), _P: (60, 0.4)}},
@@ -218,6 +225,8 @@ STEPS = {
 # The injected parts of each event's wait (working minutes inside the generator, working seconds in
 # `injected_waits`); what is left of the wait is `other_wait` (the plain delays of STEPS).
 COMPONENTS = ("batch_wait", "queue_wait", "external_delay", "it_hours_shift")
+# Besides start and end, each event has effort_end: when its person's own work on it ends (the end, except for
+# a legal review held open after the reviewer's effort).
 
 TRUTH: dict = {
     "seed_default": 7,
@@ -236,7 +245,9 @@ TRUTH: dict = {
                 "return_prob_first": RETURN_PROB_FIRST, "return_prob_again": RETURN_PROB_AGAIN,
                 "max_revisions": MAX_REVISIONS},
     "legal": {"reviewers": len(STAFF["legal"]), "one_at_a_time": True, "rework_prob": LEGAL_REWORK_PROB,
-              "max_reworks": MAX_LEGAL_REWORKS},
+              "max_reworks": MAX_LEGAL_REWORKS, "effort": STEPS["legal_review"]["proc"],
+              "held_open": STEPS["legal_review"]["open"],
+              "review_ends": "start + max(effort, open); the reviewer is free again at start + effort"},
     "procurement": {"handoff_delay": STEPS["materials_purchasing"]["delay"], "order_gap_minutes": ORDER_GAP,
                     "one_at_a_time": True},
     "it": {"setup_prob": IT_SETUP_PROB, "finance_code_prob": IT_FINANCE_CODE_PROB,
@@ -379,7 +390,7 @@ def _one_at_a_time(order: np.ndarray, person: np.ndarray, ready: np.ndarray, eff
 class _Events:
     """Accumulates events step by step as parallel numpy arrays (one entry per event)."""
 
-    COLUMNS = ("department", "resource", "enabled", "start", "end", *COMPONENTS)
+    COLUMNS = ("department", "resource", "enabled", "start", "end", "effort_end", *COMPONENTS)
 
     def __init__(self, n_cases: int) -> None:
         self.seq = np.zeros(n_cases, dtype=np.int32)  # next position within each case
@@ -401,7 +412,8 @@ class _Events:
         out = {"case": np.empty(n_events, dtype=np.int32), "activity": np.empty(n_events, dtype=np.int8),
                "department": np.empty(n_events, dtype=np.int8), "resource": np.empty(n_events, dtype=np.int32),
                # Working minutes stay far below 2^31 (the calendar ends in 2026): half the memory of int64.
-               **{c: np.zeros(n_events, dtype=np.int32) for c in ("enabled", "start", "end", *COMPONENTS)}}
+               **{c: np.zeros(n_events, dtype=np.int32)
+                  for c in ("enabled", "start", "end", "effort_end", *COMPONENTS)}}
         for cases, act, seq, columns in self.parts:
             pos = offset[cases] + seq
             out["case"][pos], out["activity"][pos] = cases, act
@@ -468,13 +480,17 @@ class _Simulation:
         self.record(cases, activity, ready, start, end, parts, slot)
 
     def record(self, cases: np.ndarray, activity: str, enabled: np.ndarray, start: np.ndarray, end: np.ndarray,
-               parts: dict | None = None, slot: np.ndarray | None = None) -> None:
+               parts: dict | None = None, slot: np.ndarray | None = None,
+               effort_end: np.ndarray | None = None) -> None:
         """Record an event of `activity` scheduled for each of `cases`, done by the person in `slot` of the
-        department's pool (default: the case's team); the case's clock moves to its end."""
+        department's pool (default: the case's team), their own work on it ending at `effort_end` (default:
+        the end); the case's clock moves to its end."""
         dept = self._department(cases, activity)
         slot = self.team[dept, cases] if slot is None else slot
         self.events.add(cases, activity, {"department": dept, "resource": self.pool[dept, slot],
-                                          "enabled": enabled, "start": start, "end": end, **(parts or {})})
+                                          "enabled": enabled, "start": start, "end": end,
+                                          "effort_end": end if effort_end is None else effort_end,
+                                          **(parts or {})})
         self.now[cases] = end
 
     def _department(self, cases: np.ndarray, activity: str) -> np.ndarray:
@@ -483,9 +499,10 @@ class _Simulation:
         department = ACTIVITY_DEPARTMENT[activity]
         return self.region[cases] if department is None else np.full(len(cases), DEPARTMENTS.index(department))
 
-    def _processing(self, cases: np.ndarray, activity: str) -> np.ndarray:
-        """Processing minutes (working minutes; IT minutes for IT set-up) of `activity` for each of `cases`."""
-        pm, ps = _by_type(STEPS[activity]["proc"], self.ctype[cases])
+    def _processing(self, cases: np.ndarray, activity: str, table: str = "proc") -> np.ndarray:
+        """Processing minutes (working minutes; IT minutes for IT set-up) of `activity` for each of `cases`
+        (`table` "open": how long a legal review stays open)."""
+        pm, ps = _by_type(STEPS[activity][table], self.ctype[cases])
         pm = pm * self.scope[cases]
         hi = np.minimum(pm * 3, IT_DAY if activity == "it_setup" else MAX_PROC)
         return np.maximum(_lognormal(self.rng, pm, ps, np.minimum(pm / 4, hi), hi), 1)
@@ -581,9 +598,11 @@ def _legal(sim: _Simulation, cases: np.ndarray) -> None:
     """Legal review and its rework loop ({final creative → legal review} ×0–2) as one queue per reviewer.
 
     Each reviewer works one review at a time, in the order the drafts become ready (first reviews and
-    reworked drafts alike), so the wait before a review is its queue only. The rework draws (who reworks,
-    how long the redone final creative waits and takes, every review's effort) come first; then one pass in
-    order of readiness books every review."""
+    reworked drafts alike), so the wait before a review is its queue only. A review is the reviewer's effort
+    and then stays open until the sign-off comes back (STEPS' "open"; a pilot's outside counsel takes days to
+    weeks); meanwhile the reviewer works the queue. A reworked draft is ready after the review closes. The
+    rework draws (who reworks, how long the redone final creative waits and takes, every review's effort and
+    open time) come first; then one pass in order of readiness books every review."""
     rounds = [cases]
     looping = sim.chance(cases, LEGAL_REWORK_PROB)
     while len(looping) and len(rounds) <= MAX_LEGAL_REWORKS:
@@ -597,27 +616,31 @@ def _legal(sim: _Simulation, cases: np.ndarray) -> None:
         return out
 
     effort = [per_case(r, sim._processing(r, "legal_review")) for r in rounds]
+    span = [np.maximum(e, per_case(r, sim._processing(r, "legal_review", "open"))) for r, e in zip(rounds, effort,
+                                                                                                strict=True)]
     redo = [None] + [sim._plain(np.zeros(len(r), dtype=np.int64), sim._processing(r, "final_creative"),
                                 STEPS["final_creative"]["wait"], None)[:2] for r in rounds[1:]]
     takes = [per_case(r, 1).astype(bool).tolist() for r in rounds]
     ready = [sim.now.tolist()] + [[0] * n_all for _ in rounds[1:]]
     start = _legal_queue(sim.pool[legal, sim.team[legal]].tolist(), len(sim.people), rounds[0], ready,
-                         [e.tolist() for e in effort], [None] + [per_case(r, d[1]).tolist()
-                                                             for r, d in zip(rounds[1:], redo[1:], strict=True)],
+                         [(e.tolist(), d.tolist()) for e, d in zip(effort, span, strict=True)],
+                         [None] + [per_case(r, d[1]).tolist() for r, d in zip(rounds[1:], redo[1:], strict=True)],
                          takes)
     for k, r in enumerate(rounds):
         begin, ready_k = np.array(start[k], dtype=np.int64)[r], np.array(ready[k], dtype=np.int64)[r]
         if k:  # the redone final creative: from the previous review's end to this review's readiness
-            enabled = (np.array(start[k - 1], dtype=np.int64) + effort[k - 1])[r]
+            enabled = (np.array(start[k - 1], dtype=np.int64) + span[k - 1])[r]
             sim.record(r, "final_creative", enabled, enabled + redo[k][0], ready_k)
-        sim.record(r, "legal_review", ready_k, begin, begin + effort[k][r], {"queue_wait": begin - ready_k})
+        sim.record(r, "legal_review", ready_k, begin, begin + span[k][r], {"queue_wait": begin - ready_k},
+                   effort_end=begin + effort[k][r])
 
 
 def _legal_queue(person: list[int], n_people: int, first: np.ndarray, ready: list[list[int]],
-                 effort: list[list[int]], redo: list, takes: list[list[bool]]) -> list[list[int]]:
-    """Book legal's reviews in order of readiness (ties: round, then case): start = max(ready, the reviewer's
-    last end). Per round k, lists indexed by case: ready (round 0 given; later rounds are filled in as the
-    previous review ends: its end + the redone final creative, `redo`), effort, takes (the case reworks)."""
+                 effort: list[tuple[list[int], list[int]]], redo: list, takes: list[list[bool]]) -> list[list[int]]:
+    """Book legal's reviews in order of readiness (ties: round, then case): start = max(ready, the end of the
+    reviewer's last effort). Per round k, lists indexed by case: ready (round 0 given; later rounds are filled
+    in as the previous review closes: its start + its open span + the redone final creative, `redo`),
+    (effort, open span), takes (the case reworks)."""
     order = first[np.lexsort((first, np.array(ready[0])[first]))].tolist()
     start = [[0] * len(ready[0]) for _ in ready]
     free = [0] * n_people
@@ -632,11 +655,12 @@ def _legal_queue(person: list[int], n_people: int, first: np.ndarray, ready: lis
             i += 1
         p = person[case]
         begin = start[k][case] = t if t > free[p] else free[p]
-        free[p] = end = begin + effort[k][case]
+        free[p] = begin + effort[k][0][case]
         if k + 1 < len(ready) and takes[k + 1][case]:
-            ready[k + 1][case] = end + redo[k + 1][case]
+            ready[k + 1][case] = begin + effort[k][1][case] + redo[k + 1][case]
             heapq.heappush(pending, (ready[k + 1][case], k + 1, case))
     return start
+
 
 def _flow(sim: _Simulation) -> None:
     """Every case through the as-is flow (TRUTH["flow"]), step by step."""
@@ -743,12 +767,14 @@ def injected_waits(n_cases: int = 3000, seed: int = 7) -> pd.DataFrame:
     """The injected parts of every event's wait, from the generator's own draws (SAMPLE_TRUTH.md, "Why it waits").
 
     One row per event in log order: case_id, activity (code), activity_zh, department (code), resource (zh),
-    start and end (the log's timestamps), enabled_ws / start_ws / end_ws (working seconds on the office
-    calendar since FIRST_DAY 09:00; enabled = the previous event's end, the start for a case's first event),
+    start and end (the log's timestamps), enabled_ws / start_ws / end_ws / effort_end_ws (working seconds on
+    the office calendar since FIRST_DAY 09:00; enabled = the previous event's end, the start for a case's
+    first event; effort_end = when the person's own work on it ended: the end, except for a legal review held
+    open after the reviewer's effort),
     wait_seconds (start − enabled, working seconds), the COMPONENTS in working seconds, and other_wait (the
     rest: the plain delays of STEPS). The parts add up to wait_seconds."""
     sim = _simulate(n_cases, seed)
-    ws = {c: sim[c].astype(np.int64) * 60 for c in ("enabled", "start", "end", *COMPONENTS)}
+    ws = {c: sim[c].astype(np.int64) * 60 for c in ("enabled", "start", "end", "effort_end", *COMPONENTS)}
     case_ids = _case_ids(sim["arrival"], sim["days"])
     frame = pd.DataFrame({
         "case_id": case_ids[sim["case"]],
@@ -758,7 +784,7 @@ def injected_waits(n_cases: int = 3000, seed: int = 7) -> pd.DataFrame:
         "resource": np.array([p[0] for p in sim["people"]], dtype=object)[sim["resource"]],
         "start": _minutes_to_datetime(sim["days"], sim["start"], is_end=False),
         "end": _minutes_to_datetime(sim["days"], sim["end"], is_end=True),
-        "enabled_ws": ws["enabled"], "start_ws": ws["start"], "end_ws": ws["end"],
+        "enabled_ws": ws["enabled"], "start_ws": ws["start"], "end_ws": ws["end"], "effort_end_ws": ws["effort_end"],
         "wait_seconds": ws["start"] - ws["enabled"],
         **{c: ws[c] for c in COMPONENTS},
     })

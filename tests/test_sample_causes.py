@@ -131,14 +131,23 @@ def test_legal_review_waits_in_a_queue(why, injected):
     assert boundary.sum() < 0.01 * reviews["queue_wait"].sum()
     assert r["batching_working_seconds"] == boundary.sum()
     assert r["contention_working_seconds"] == reviews["queue_wait"].sum() - boundary.sum()
+    # A review stays open after its reviewer's effort (a pilot's outside counsel: days), so by the rule's
+    # "busy" (any review of theirs open) a reviewer is busy far more than they work. The injected queue wait
+    # and the diagnosis's contention still describe the same time: a draft waits only while its reviewer
+    # WORKS on earlier drafts (effort one at a time, FIFO), so every second of its wait is the reviewer's
+    # effort on other reviews, which the rule counts as busy too.
+    assert (reviews["end_ws"] > reviews["effort_end_ws"]).mean() > 0.3    # many reviews are held open
+    effort = busy_during_wait(reviews, end="effort_end_ws")
+    assert (effort == reviews["queue_wait"].to_numpy()).all()
 
 
-def busy_during_wait(frame: pd.DataFrame) -> np.ndarray:
-    """Per instance, the working seconds its person spent on their other instances while it waited. The
-    person's instances must not overlap (one at a time) and be all their work."""
+def busy_during_wait(frame: pd.DataFrame, end: str = "end_ws") -> np.ndarray:
+    """Per instance, the working seconds its person spent on their other instances while it waited (their
+    work on each lasting from its start to `end`). The person's work intervals must not overlap (one at a
+    time) and be all their work."""
     busy = np.zeros(len(frame))
     for _, g in frame.groupby("resource"):
-        s, e = g["start_ws"].to_numpy(), g["end_ws"].to_numpy()
+        s, e = g["start_ws"].to_numpy(), g[end].to_numpy()
         order = np.argsort(s)
         s, e = s[order], e[order]
         assert (s[1:] >= e[:-1]).all()
@@ -165,8 +174,12 @@ def test_materials_purchasing_waits_on_something_outside(why, injected):
     assert r["contention_working_seconds"] + r["prioritization_working_seconds"] == busy.sum()
     # That busy time is about the buyers' utilisation times the hand-off delay: a delay is over at a moment
     # unrelated to the buyer's other orders, so on average it overlaps them in proportion to how busy the
-    # buyer is (±0.03: 3000 delays of ~2 days, orders of ~1 h).
-    office_seconds = (orders["end_ws"].max() - orders["start_ws"].min()) * orders["resource"].nunique()
+    # buyer is (±0.03: 3000 delays of ~2 days, orders of ~1 h). Every case places one order, so orders come
+    # at the rate of submissions: utilisation = effort over the submissions' working days (not over the span
+    # of the orders, whose thin tail after the last submission — pilots' weeks at legal — would dilute it).
+    days = sample.working_days()
+    submission_days = int(np.searchsorted(days, np.datetime64(sample.LAST_ARRIVAL), side="right"))
+    office_seconds = submission_days * DAY_S * orders["resource"].nunique()
     utilisation = (orders["end_ws"] - orders["start_ws"]).sum() / office_seconds
     assert 0.1 < utilisation < 0.4
     delay = orders["external_delay"].sum()
