@@ -112,7 +112,7 @@ def test_save_the_comparison_as_a_finding(scratch_app, tmp_path):
     assert not at.exception
     subject = f"{TYPE_COLUMN}: 常规促销 | 新品上市"   # the defaults: the two most frequent values
     assert at.selectbox(key="kb_figure").options == [f"本次对比（{subject}）"]
-    assert at.text_input(key="kb_title").value == f"分组 {subject}：周期时间中位数 A 组 27.0 天，B 组 67.9 天"
+    assert at.text_input(key="kb_title").value == f"分组 {subject}：周期时间中位数 A 组 25.8 天，B 组 59.1 天"
     at.button(key="kb_save").click().run()
     assert not at.exception
     assert at.success[0].value == "已保存为结论 #1，可在知识库中查看。"
