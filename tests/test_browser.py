@@ -179,7 +179,7 @@ def test_diagnosis_pages_render_findings_charts_and_a_download(server, page, tmp
     wait_ready(page)
     no_exception(page)
     findings = page.locator("[data-testid='stAlert']").first.inner_text()
-    assert "预算审批" in findings and "holds 50% of all waiting" in findings
+    assert "预算审批" in findings and "holds 49% of all waiting" in findings  # SAMPLE_TRUTH: 49.0 %
     assert page.locator(".js-plotly-plot").count() >= 4  # Pareto, waiting vs processing, trend, heatmap
     page.screenshot(path=str(SHOTS / "bottlenecks_en.png"), full_page=True)
     with page.expect_download() as info:
@@ -189,7 +189,7 @@ def test_diagnosis_pages_render_findings_charts_and_a_download(server, page, tmp
     import csv
 
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert rows[0]["activity"] == "预算审批" and float(rows[0]["share_of_waiting"]) > 0.5
+    assert rows[0]["activity"] == "预算审批" and round(float(rows[0]["share_of_waiting"]), 3) == 0.490
 
     page.goto(f"{server}/handoffs?lang=en")
     page.wait_for_selector(".js-plotly-plot .heatmaplayer", timeout=60_000)
