@@ -31,6 +31,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/run.py
 	$(PY) bench/app_bench.py
 	$(PY) bench/redesign_bench.py
+	$(PY) bench/why.py --size 1m --runs 5
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

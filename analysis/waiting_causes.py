@@ -43,20 +43,30 @@ calendar time. The same split in working time (`*_working_seconds`: each part's 
 unavailability is 0 there) adds up to the wait's on-duty part, the working-time wait Bottlenecks shows
 when the event's department calendar is its resource's.
 
-How it runs: one DuckDB query, no pairs of events. Three ordered window passes over the whole log: the
-instances in each resource's start order (runs; the end of everything started before each instance), the
-same order with every enablement merged in (running busy time B(t) and its on-duty part BW(t), read only
-as differences within one resource), and the instances in order of enablement (the first-started one
-enabled after e, for J and K). Each pass is ONE window ordered by (resource number, time) without
-PARTITION BY: a running max or min over `(rid << shift) + value` restarts at each resource by itself, and
-DuckDB stays on its single-sort path. Duty hours enter through a per-resource table of days (W(t), the
-working microseconds since the calendar's first day, as in working_time.w_sql), joined before any window.
+How it runs: one DuckDB query, no pairs of events. Four ordered window passes over the whole log: the
+instances in each resource's start order (idx; runs; the latest end of everything started before each
+instance), the same order again by idx alone (running busy time B(t) and its on-duty part BW(t) just after
+each instance, read only as differences within one resource), the start order with every enablement merged
+in (the last instance started by then: B and BW at the enablement), and the instances in order of
+enablement (the first-started one enabled after e, for J and K). Each pass is ONE window ordered by
+(resource number, time) without PARTITION BY, and reads only the columns it orders or aggregates: a running
+max or min over `(rid << shift) + value` restarts at each resource by itself, and DuckDB stays on its
+single-sort path (frames are always `ROWS UNBOUNDED PRECEDING`-like: a RANGE or FOLLOWING frame is 10–20×
+slower there). Duty hours enter through a table of days per calendar (W(t), the working microseconds since
+the calendar's first day, as in working_time.w_sql), joined before any window; resources with the same
+observed hours share one calendar. bench/README.md ("Why it waits") has the costs at 1M events.
+
+For a page: the split of an event does not depend on the filter or on `by`, so `event_parts` computes it
+once for the whole log as a compact pyarrow Table, and `diagnose(..., parts=)` only groups it under the
+filter (about 0.3 s at 1M events instead of several seconds).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -68,6 +78,9 @@ from analysis.formatting import MINUTE
 from analysis.records import plain
 from analysis.sql import Query, query
 from analysis.working_time import WorkCalendar, calendars
+
+if TYPE_CHECKING:  # pyarrow is imported where a table is built (the CLI starts faster without it)
+    import pyarrow as pa
 
 CAUSES = ("batching", "prioritization", "contention", "unavailability", "extraneous")
 BY = ("activity", "department", "handoff", "resource")
@@ -136,18 +149,28 @@ def observed_hours(con: duckdb.DuckDBPyConnection, log_id: int) -> dict[str, Wor
     return hours
 
 
-def _duty(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None) -> tuple[Query, str]:
-    """The `cal` CTE of duty calendars and the `wc_res` column naming a resource's row in it."""
+def _duty(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None) -> tuple[Query, Query]:
+    """The `cal` CTE of duty calendars and the `wc_key` CTE (resource, calname): the `cal` row (dept) that
+    holds each resource's hours; a resource without one keeps the default row (dept NULL)."""
     first, last = pairs.log_span(con, log_id)
-    if calendar is None:
-        own = replace(ALWAYS_ON, departments=tuple(sorted(observed_hours(con, log_id).items())))
-        return calendars(own, first, last), "resource"
-    return calendars(calendar, first, last), "home"
+    if calendar is not None:
+        return calendars(calendar, first, last), query(
+            "wc_key AS (SELECT resource, department AS calname FROM wc_home)")
+    hours = observed_hours(con, log_id)
+    # Resources share a handful of observed calendars (899 people, 4 calendars on the 1M-event sample): one
+    # `cal` row per distinct calendar, so its day list is built and bound once, not once per person.
+    names = {cal: str(i) for i, cal in enumerate(dict.fromkeys(hours.values()))}
+    own = replace(ALWAYS_ON, departments=tuple((name, cal) for cal, name in names.items()))
+    keys = [{"resource": resource, "calname": names[cal]} for resource, cal in hours.items()]
+    return calendars(own, first, last), query(
+        "wc_key AS (SELECT unnest($wc_keys::STRUCT(resource VARCHAR, calname VARCHAR)[], recursive := true))",
+        wc_keys=keys)
 
 
-def _layout(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[int, str, int]:
-    """t0 (µs; every time is stored as µs since t0, so ≥ 0), the composite `(rid << shift)` SQL and 2^shift.
-    BIGINT when the resource numbers and the log's span fit in 62 bits (fast), else HUGEINT."""
+def _layout(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[int, str, int, str]:
+    """t0 (µs; every time is stored as µs since t0, so ≥ 0), the composite `(rid << shift)` SQL, 2^shift and
+    the integer type of the composites and running sums: BIGINT when the resource numbers and the log's span
+    fit in 62 bits (fast), else HUGEINT."""
     first, last, resources = query(
         """SELECT epoch_us(min(least(ts, coalesce(start_ts, ts)))), epoch_us(max(ts)), count(DISTINCT resource)
            FROM events WHERE log_id = $log_id""", log_id=log_id).one(con)
@@ -156,7 +179,7 @@ def _layout(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[int, str, int]
     if shift + (resources + 1).bit_length() > 62:
         shift = 64
     kind = "BIGINT" if shift < 64 else "HUGEINT"
-    return t0, f"(rid::{kind} << {shift})", 1 << shift
+    return t0, f"(rid::{kind} << {shift})", 1 << shift, kind
 
 
 def _w_us(ts: str, day: str) -> str:
@@ -167,15 +190,16 @@ def _w_us(ts: str, day: str) -> str:
 
 
 def _day_join(alias: str, ts: str, kind: str = "JOIN") -> str:
-    """Join the `wc_days` row of ts's date for the row's resource as `alias` (one BIGINT key: a join the
+    """Join the `wc_days` row of ts's date in the row's calendar as `alias` (one BIGINT key: a join the
     optimizer cannot split into a day-only join)."""
-    return (f"{kind} wc_days {alias} ON {alias}.dk = r.rid * 1000000 "
+    return (f"{kind} wc_days {alias} ON {alias}.dk = r.cno * 1000000 "
             f"+ date_diff('day', DATE '1970-01-01', CAST({ts} AS DATE))")
 
 
-def _items_sql(calkey: str) -> str:
-    """CTEs wc_home, wc_res, wc_days, wc_it: every event with a start and a resource, its enablement (en),
-    ready time (µs since t0) and W (working µs) at its start, end and enablement."""
+def _items_sql(keys: str) -> str:
+    """CTEs wc_home, wc_key, wc_cal, wc_res, wc_days, wc_it: every event with a start and a resource, its
+    enablement (en), ready time (µs since t0) and W (working µs) at its start, end and enablement. wc_days
+    has one row per calendar and day (a few thousand), not per resource and day."""
     return f"""
     wc_home AS (SELECT resource, department FROM (
                     SELECT resource, department, row_number() OVER (PARTITION BY resource
@@ -183,17 +207,16 @@ def _items_sql(calkey: str) -> str:
                     FROM steps WHERE resource IS NOT NULL AND department IS NOT NULL
                     GROUP BY resource, department)
                 WHERE rank_no = 1),
+    {keys},
+    wc_cal AS MATERIALIZED (SELECT row_number() OVER (ORDER BY dept NULLS FIRST) - 1 AS cno, * FROM cal),
     wc_res AS MATERIALIZED (
-        SELECT r.resource, row_number() OVER (ORDER BY r.resource) AS rid, h.department AS home
+        SELECT r.resource, row_number() OVER (ORDER BY r.resource) AS rid, coalesce(k.cno, 0) AS cno
         FROM (SELECT DISTINCT resource FROM steps WHERE resource IS NOT NULL AND start_ts IS NOT NULL) r
-        LEFT JOIN wc_home h USING (resource)),
+        LEFT JOIN wc_key m USING (resource) LEFT JOIN wc_cal k ON k.dept = m.calname),
     wc_days AS MATERIALIZED (
-        SELECT rid * 1000000 + cbase + i - 1 AS dk, cc[i] AS c0, cc[i + 1] AS c1, s_us, l_us
-        FROM (SELECT r.rid, coalesce(k.c, g.c) AS cc, coalesce(k.base, g.base) AS cbase,
-                     coalesce(k.s, g.s) * 1000000 AS s_us, coalesce(k.l, g.l) * 1000000 AS l_us,
-                     unnest(generate_series(1, len(coalesce(k.c, g.c)) - 1)) AS i
-              FROM wc_res r CROSS JOIN (SELECT * FROM cal WHERE dept IS NULL) g
-              LEFT JOIN cal k ON k.dept = r.{calkey})),
+        SELECT cno * 1000000 + base + i - 1 AS dk, c[i] AS c0, c[i + 1] AS c1, s * 1000000 AS s_us,
+               l * 1000000 AS l_us
+        FROM (SELECT *, unnest(generate_series(1, len(c) - 1)) AS i FROM wc_cal)),
     wc_it AS (SELECT s.case_id, s.pos, s.activity, s.department, s.resource, s.prev_department,
                      s.prev_resource, r.rid, epoch_us(s.start_ts) - $t0 AS st, epoch_us(s.ts) - $t0 AS ct,
                      epoch_us(s.prev_end) - $t0 AS en,
@@ -205,70 +228,78 @@ def _items_sql(calkey: str) -> str:
               WHERE s.start_ts IS NOT NULL)"""
 
 
-def _start_order_sql(hi: str) -> str:
-    """CTEs wc_ord, wc_sw, wc_item: the start order (runs, the busy union) with the enablements merged in.
-    B(t) = busy µs of the resource before t and BW(t) its on-duty part are running sums that only
-    differences within one resource read; rm0 = the end of everything started before an instance (or its
-    start, if later), wm0 = W(rm0) (W is monotone, so a running max of W(end) is W of the running max)."""
+def _start_order_sql(hi: str, kind: str) -> str:
+    """CTEs wc_ord, wc_item: the start order (runs, the busy union). rmp / wmp = the latest end (its W) of
+    everything the resource started before an instance (−1 when nothing), rm0 / wm0 the same or its start,
+    if later (W is monotone, so a running max of W(end) is W of the running max). cb / cbw = B and BW
+    just after each instance's end is merged in: running sums of the busy µs each instance adds to the
+    resource's union, over ONE window ordered by idx (they grow across resources too; only differences
+    within one resource are read), so b_st = B(start) = busy µs before the instance started."""
     return f"""
     wc_ord AS MATERIALIZED (
-        SELECT *, row_number() OVER o AS idx,
-               (lag(rid) OVER o IS DISTINCT FROM rid OR lag(activity) OVER o IS DISTINCT FROM activity
-                OR st > lag(ct) OVER o + $batch_gap) AS new_run,
-               CAST(greatest(max({hi} + ct) OVER p - {hi}, st) AS BIGINT) AS rm0,
-               CAST(greatest(max({hi} + w_ct) OVER p - {hi}, w_st) AS BIGINT) AS wm0
-        FROM wc_it WINDOW o AS (ORDER BY rid, st, ct, case_id, pos),
-                          p AS (ORDER BY rid, st, ct, case_id, pos ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)),
-    wc_sw AS MATERIALIZED (
-        SELECT *, sum(added) OVER q AS cb, sum(added_on) OVER q AS cbw,
-               CAST(max({hi} + ct) OVER q - {hi} AS BIGINT) AS rmx,
-               CAST(max({hi} + w_ct) OVER q - {hi} AS BIGINT) AS wmx,
-               max(CASE WHEN new_run THEN idx END) OVER q AS run_id    -- idx grows across resources: no composite
-        FROM (SELECT rid, st AS t, 0 AS kind, idx, new_run, st, ct, ready, w_st, w_ct, w_en, rm0, wm0,
-                     greatest(ct - rm0, 0) AS added, greatest(w_ct - wm0, 0) AS added_on FROM wc_ord
-              UNION ALL
-              SELECT rid, en, 1, idx, NULL, NULL, NULL, NULL, NULL, NULL, w_en, NULL, NULL, 0, 0
-              FROM wc_ord WHERE en < st)
-        WINDOW q AS (ORDER BY rid, t, kind, idx)),   -- unique order: the default frame is the running one
+        SELECT * EXCLUDE (mp, wp), greatest(mp, st) AS rm0, greatest(wp, w_st) AS wm0, mp AS rmp, wp AS wmp
+        FROM (SELECT *, row_number() OVER o AS idx,
+                     (lag(rid) OVER o IS DISTINCT FROM rid OR lag(activity) OVER o IS DISTINCT FROM activity
+                      OR st > lag(ct) OVER o + $batch_gap) AS new_run,
+                     CAST(greatest(max({hi} + ct) OVER p - {hi}, -1) AS BIGINT) AS mp,
+                     CAST(greatest(max({hi} + w_ct) OVER p - {hi}, -1) AS BIGINT) AS wp
+              FROM wc_it WINDOW o AS (ORDER BY rid, st, ct, case_id, pos),
+                                p AS (ORDER BY rid, st, ct, case_id, pos
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))),
     wc_item AS MATERIALIZED (
-        SELECT rid, idx, st, ready, w_st, rm0, wm0, run_id,
-               cb - added - (rm0 - st) AS b_st, cbw - added_on - (wm0 - w_st) AS bw_st
-        FROM wc_sw WHERE kind = 0)"""
+        SELECT rid, idx, st, ct, en, ready, w_st, w_ct, w_en, rm0, wm0, rmp, wmp, run_id,
+               cb - greatest(ct - rm0, 0) - (rm0 - st) AS b_st, cbw - greatest(w_ct - wm0, 0) - (wm0 - w_st) AS bw_st,
+               cb, cbw
+        FROM (SELECT rid, idx, st, ct, en, ready, w_st, w_ct, w_en, rm0, wm0, rmp, wmp,
+                     CAST(sum(greatest(ct - rm0, 0)) OVER q AS {kind}) AS cb,
+                     CAST(sum(greatest(w_ct - wm0, 0)) OVER q AS {kind}) AS cbw,
+                     max(CASE WHEN new_run THEN idx END) OVER q AS run_id   -- idx grows across resources
+              FROM wc_ord WINDOW q AS (ORDER BY idx ROWS UNBOUNDED PRECEDING)))"""
 
 
 def _ready_order_sql(hi: str, limit: int) -> str:
-    """CTEs wc_runs, wc_jump: each run's start figures and whether it is a batch (an instance besides the
-    first was ready when the first started); per wait, B and BW at its enablement and, in order of
-    enablement, the first-started instance of its resource enabled after it (jid)."""
+    """CTEs wc_runs, wc_look, wc_jump: per run, the earliest ready time of its instances after the first
+    (a batch when it is no later than the run's start); per wait, the last instance its resource started
+    at or before its enablement (p: B(en) and BW(en) follow from p's figures), and, in order of
+    enablement, the first-started instance of its resource enabled after it (jid). Each pass reads only
+    the columns it orders or aggregates; the figures are joined back by idx."""
     return f"""
-    wc_runs AS (SELECT run_id, min(st) AS run_start, min(ready) FILTER (WHERE idx > run_id) <= min(st) AS is_batch,
-                       arg_min(b_st, idx) AS b_rs, arg_min(bw_st, idx) AS bw_rs, arg_min(w_st, idx) AS w_rs
-                FROM wc_item GROUP BY run_id),
-    wc_jump AS (SELECT wid, t AS en, w_en, b_en, bw_en,
-                       CASE WHEN nxt - {hi} < {limit} THEN CAST(nxt - {hi} AS BIGINT) END AS jid
+    wc_runs AS (SELECT run_id, min(ready) FILTER (WHERE idx > run_id) AS later_ready FROM wc_item GROUP BY run_id),
+    wc_look AS (SELECT idx AS wid, p
+                FROM (SELECT *, max(CASE WHEN kind = 0 THEN idx END) OVER (ORDER BY rid, t, kind, idx
+                                                                           ROWS UNBOUNDED PRECEDING) AS p
+                      FROM (SELECT rid, st AS t, 0 AS kind, idx FROM wc_item
+                            UNION ALL SELECT rid, en, 1, idx FROM wc_item WHERE en < st))
+                WHERE kind = 1),
+    wc_jump AS (SELECT wid, CASE WHEN nxt - {hi} < {limit} THEN CAST(nxt - {hi} AS BIGINT) END AS jid
                 FROM (SELECT *, min({hi} + jid) OVER (ORDER BY rid DESC, t DESC, kind DESC
                                                       ROWS UNBOUNDED PRECEDING) AS nxt
-                      FROM (SELECT rid, ready AS t, 0 AS kind, idx AS jid, NULL::BIGINT AS wid, NULL::BIGINT AS w_en,
-                                   NULL::HUGEINT AS b_en, NULL::HUGEINT AS bw_en FROM wc_item
-                            UNION ALL
-                            SELECT rid, t, 1, NULL, idx, w_en, cb - greatest(rmx - t, 0), cbw - greatest(wmx - w_en, 0)
-                            FROM wc_sw WHERE kind = 1))
+                      FROM (SELECT rid, ready AS t, 0 AS kind, idx AS jid, NULL::BIGINT AS wid FROM wc_item
+                            UNION ALL SELECT rid, en, 1, NULL, idx FROM wc_item WHERE en < st))
                 WHERE kind = 1)"""
 
 
 def _parts_sql() -> str:
-    """CTEs wc_w, wc_split, wc_parts: per wait, the batch end b, busy and on-duty µs, K, and the five parts
-    in calendar µs and in working µs (their on-duty part; unavailability has none by definition)."""
-    batched = "(u.is_batch AND u.run_start > j.en)"
+    """CTEs wc_w, wc_split, wc_parts: per wait, B and BW at its enablement, the batch end b, busy and on-duty
+    µs, K, and the five parts in calendar µs and in working µs (their on-duty part; unavailability has
+    none by definition)."""
+    batched = "(u.later_ready <= f.st AND f.st > e.en)"
     return f"""
-    wc_w AS (SELECT e.idx, j.en, e.st, e.w_st, j.w_en, e.b_st, e.bw_st, x.rm0 AS k,
+    wc_w AS (SELECT e.idx, e.en, e.st, e.w_st, e.w_en, e.b_st, e.bw_st, x.rm0 AS k,
                     x.b_st + (x.rm0 - x.st) AS b_k, x.bw_st + (x.wm0 - x.w_st) AS bw_k,
-                    CASE WHEN {batched} THEN u.run_start ELSE j.en END AS b,
-                    CASE WHEN {batched} THEN u.b_rs ELSE j.b_en END AS b_b,
-                    CASE WHEN {batched} THEN u.bw_rs ELSE j.bw_en END AS bw_b,
-                    CASE WHEN {batched} THEN u.w_rs ELSE j.w_en END AS w_b
-             FROM wc_item e JOIN wc_jump j ON j.wid = e.idx JOIN wc_runs u ON u.run_id = e.run_id
-             LEFT JOIN wc_item x ON x.idx = j.jid),
+                    CASE WHEN {batched} THEN f.st ELSE e.en END AS b,
+                    CASE WHEN {batched} THEN f.b_st
+                         ELSE coalesce(p.cb, 0) - CASE WHEN p.rid = e.rid
+                                                       THEN greatest(greatest(p.rmp, p.ct) - e.en, 0) ELSE 0 END
+                    END AS b_b,
+                    CASE WHEN {batched} THEN f.bw_st
+                         ELSE coalesce(p.cbw, 0) - CASE WHEN p.rid = e.rid
+                                                        THEN greatest(greatest(p.wmp, p.w_ct) - e.w_en, 0) ELSE 0 END
+                    END AS bw_b,
+                    CASE WHEN {batched} THEN f.w_st ELSE e.w_en END AS w_b
+             FROM wc_item e JOIN wc_look l ON l.wid = e.idx JOIN wc_jump j ON j.wid = e.idx
+             JOIN wc_item f ON f.idx = e.run_id JOIN wc_runs u ON u.run_id = e.run_id
+             LEFT JOIN wc_item p ON p.idx = l.p LEFT JOIN wc_item x ON x.idx = j.jid),
     wc_split AS (SELECT *, b_st - b_b AS busy, bw_st - bw_b AS busy_on, w_st - w_b AS on_duty,
                         CASE WHEN k IS NULL OR k >= st THEN b_st - b_b WHEN k <= b THEN 0 ELSE b_k - b_b END AS cont,
                         CASE WHEN k IS NULL OR k >= st THEN bw_st - bw_b WHEN k <= b THEN 0
@@ -283,74 +314,182 @@ def _parts_sql() -> str:
                  FROM wc_split)"""
 
 
+def _split(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None,
+           batch_gap: float) -> Query:
+    """The CTEs (`WITH …`) ending in wc_ord (every event with a start and a resource, by idx) and wc_parts
+    (the split of each wait, by idx), over the whole log. Raises UserError when the log cannot tell."""
+    check_columns(con, log_id)
+    steps = pairs.steps(con, log_id, None)
+    cal, keys = _duty(con, log_id, calendar)
+    t0, hi, limit, kind = _layout(con, log_id)
+    text = f"""{steps.text}, {cal.text}, {_items_sql(keys.text)}, {_start_order_sql(hi, kind)},
+               {_ready_order_sql(hi, limit)}, {_parts_sql()}"""
+    return query(text, steps, cal, keys, batch_gap=int(round(batch_gap * 1e6)), t0=t0)
+
+
 def event_causes(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
                  calendar: WorkCalendar | None = None, batch_gap: float = BATCH_GAP) -> Query:
     """One row per kept event with a start, a resource and a predecessor: case_id, pos, activity, department,
     resource, prev_department, prev_resource, wait_seconds (0 for an overlap), the five `<cause>_seconds`
     (adding up to wait_seconds), and the same in working time: working_wait_seconds (the wait's on-duty
     part) and `<cause>_working_seconds` (adding up to it). Raises UserError when the log cannot tell."""
-    check_columns(con, log_id)
-    steps = pairs.steps(con, log_id, None)
-    cal, calkey = _duty(con, log_id, calendar)
-    t0, hi, limit = _layout(con, log_id)
+    split = _split(con, log_id, calendar, batch_gap)
     kept = case_ids(log_id, flt)
     where = "" if flt is None or flt.is_empty else f"AND o.case_id IN ({kept.text})"
     seconds = ", ".join(f"coalesce(p.{c}_us, 0) / 1e6 AS {c}_seconds"
                         for c in ("wait", *CAUSES, "working_wait", *(f"{c}_working" for c in CAUSES)))
-    text = f"""{steps.text}, {cal.text}, {_items_sql(calkey)}, {_start_order_sql(hi)}, {_ready_order_sql(hi, limit)},
-               {_parts_sql()}
+    text = f"""{split.text}
         SELECT o.case_id, o.pos, o.activity, o.department, o.resource, o.prev_department, o.prev_resource,
                {seconds}
         FROM wc_ord o LEFT JOIN wc_parts p ON p.idx = o.idx
         WHERE o.en IS NOT NULL {where}"""
-    return query(text, steps, cal, *([kept] if where else []), batch_gap=int(round(batch_gap * 1e6)), t0=t0)
+    return query(text, split, *([kept] if where else []))
+
+
+# The integer µs columns of event_parts: the five parts and their working-time parts (unavailability has
+# none). The wait and the working-time wait are their sums, so they are not stored.
+PART_COLUMNS = (*(f"{c}_us" for c in CAUSES), *(f"{c}_working_us" for c in CAUSES if c != "unavailability"))
+_PARTS_META = b"waiting_causes"
+# Cases by number (their rank by case id): event_parts stores numbers, diagnose keeps the filter's by number.
+_CASE_NUMBERS = ("SELECT case_id, CAST(row_number() OVER (ORDER BY case_id) AS INTEGER) AS case_no "
+                 "FROM cases WHERE log_id = $log_id")
+BITMAP_BITS = 1 << 30        # counting a group's cases in a bitmap of case numbers while all bitmaps fit 128 MB
+
+
+def _parts_key(log_id: int, calendar: WorkCalendar | None, batch_gap: float) -> dict:
+    """What an event_parts table was computed for (kept in its schema metadata, checked by diagnose)."""
+    return {"log_id": log_id, "calendar": None if calendar is None else calendar.to_json(),
+            "batch_gap_us": int(round(batch_gap * 1e6))}
+
+
+def _parts_query(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None,
+                 batch_gap: float) -> tuple[Query, dict]:
+    """The CTEs (`WITH …`) ending in `wc_rows`, event_parts' rows (strings not yet dictionary-encoded), and
+    what the rows were computed for (the metadata of event_parts, with the hand-off unit and the number of
+    cases)."""
+    split = _split(con, log_id, calendar, batch_gap)
+    unit = pairs.handoff_unit(con, log_id)
+    prev = f"o.prev_{pairs.checked_unit(unit)}" if unit else "NULL::VARCHAR"
+    figures = ", ".join(f"coalesce(p.{c}, 0) AS {c}" for c in PART_COLUMNS)
+    n_cases = query("SELECT count(*) FROM cases WHERE log_id = $log_id", log_id=log_id).scalar(con)
+    # At most this many groups per `by` (the bitmap count of cases in diagnose must stay small).
+    keys = dict(zip(("activity", "department", "resource"), query(
+        """SELECT count(DISTINCT activity) + 1, count(DISTINCT department) + 1, count(DISTINCT resource) + 1
+           FROM events WHERE log_id = $log_id""", log_id=log_id).one(con), strict=True))
+    keys["handoff"] = keys[unit] ** 2 if unit else 1
+    return query(f"""{split.text}, wc_cno AS ({_CASE_NUMBERS}),
+        wc_rows AS MATERIALIZED (
+            SELECT n.case_no, o.activity, o.department, o.resource, {prev} AS prev_unit, {figures}
+            FROM wc_ord o JOIN wc_cno n USING (case_id) LEFT JOIN wc_parts p ON p.idx = o.idx
+            WHERE o.en IS NOT NULL)""", split), {**_parts_key(log_id, calendar, batch_gap), "unit": unit,
+                                                 "cases": n_cases, "keys": keys}
+
+
+def event_parts(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None = None,
+                batch_gap: float = BATCH_GAP) -> pa.Table:
+    """The split of every wait of the WHOLE log (it depends on neither a filter nor `by`) as a compact
+    pyarrow Table for `diagnose(..., parts=)`: one row per event with a start, a resource and a predecessor;
+    case_no (the case's rank by case id), activity, department, resource and prev_unit (the previous event's
+    value of the log's hand-off unit) as dictionary-encoded strings, and PART_COLUMNS (integer µs). Its
+    schema metadata names the log, calendar, batch gap, hand-off unit and number of cases. About 90 bytes
+    per event. Raises UserError when the log cannot tell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found, meta = _parts_query(con, log_id, calendar, batch_gap)
+    with con.cursor() as cur:        # a relation streams Arrow without the copy an execute() result makes
+        table = cur.sql(f"{found.text} SELECT * FROM wc_rows", params=found.bound()).to_arrow_reader().read_all()
+    # Keys repeat (a dozen activities over 900,000 rows): dictionaries keep the table small.
+    strings = ("activity", "department", "resource", "prev_unit")
+    table = pa.table({n: pc.dictionary_encode(table[n]) if n in strings else table[n]
+                      for n in table.column_names}).unify_dictionaries()      # one dictionary per column
+    return table.replace_schema_metadata({_PARTS_META: json.dumps(meta)})
 
 
 def _key_sql(by: str, unit: str | None) -> tuple[str, str]:
-    """The grouping key of a `by` and the condition an event must meet to have one."""
+    """The grouping key of a `by` and the condition an event must meet to have one (over event_parts rows)."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
     if by != "handoff":
         return by, "true"
     if unit is None:
         return "NULL::VARCHAR", "false"
-    prev = f"prev_{pairs.checked_unit(unit)}"
-    return f"{prev} || ' → ' || {unit}", f"{prev} IS NOT NULL AND {unit} IS NOT NULL AND {prev} <> {unit}"
+    unit = pairs.checked_unit(unit)
+    return f"prev_unit || ' → ' || {unit}", f"prev_unit IS NOT NULL AND {unit} IS NOT NULL AND prev_unit <> {unit}"
 
 
-def _figures_sql() -> str:
-    """The aggregate columns of one group of event_causes rows."""
+def _figures_sql(cases: str) -> str:
+    """The aggregate columns of one group of event_parts rows (`wait_us`, `working_wait_us` added; `cases`
+    counts the distinct cases with a wait). Sums are exact integer µs, turned into seconds at the end;
+    medians are over the events' seconds."""
     per_cause = ",\n".join(
-        f"sum({c}_seconds) AS {c}_seconds, "
-        f"quantile_cont({c}_seconds, 0.5) FILTER (WHERE {c}_seconds > 0) AS median_{c}_seconds, "
-        f"sum({c}_seconds) / nullif(sum(wait_seconds), 0) AS share_{c}"
+        f"sum({c}_us) / 1e6 AS {c}_seconds, "
+        f"quantile_cont({c}_us / 1e6, 0.5) FILTER (WHERE {c}_us > 0) AS median_{c}_seconds, "
+        f"sum({c}_us) / nullif(sum(wait_us), 0) AS share_{c}"
         for c in CAUSES)
-    return f"""count(*) AS events, count(*) FILTER (WHERE wait_seconds > 0) AS waits,
-               count(DISTINCT case_id) FILTER (WHERE wait_seconds > 0) AS cases,
-               coalesce(sum(wait_seconds), 0) AS wait_seconds,
-               quantile_cont(wait_seconds, 0.5) FILTER (WHERE wait_seconds > 0) AS median_wait_seconds,
-               {per_cause}, sum(working_wait_seconds) AS working_wait_seconds,
-               {", ".join(f"sum({c}_working_seconds) AS {c}_working_seconds" for c in CAUSES)}"""
+    return f"""count(*) AS events, count(*) FILTER (WHERE wait_us > 0) AS waits, {cases} AS cases,
+               coalesce(sum(wait_us), 0) / 1e6 AS wait_seconds,
+               quantile_cont(wait_us / 1e6, 0.5) FILTER (WHERE wait_us > 0) AS median_wait_seconds,
+               {per_cause}, sum(working_wait_us) / 1e6 AS working_wait_seconds,
+               {", ".join(f"sum({c}_working_us) / 1e6 AS {c}_working_seconds" for c in CAUSES)}"""
+
+
+def _cases_sql(by: str, meta: dict) -> tuple[str, dict]:
+    """Distinct cases with a wait in a group, and its parameters: a bitmap over the case numbers (no hash of
+    every (key, case) pair: about twice as fast at 1M events) while the groups' bitmaps stay small, else
+    count(DISTINCT)."""
+    if (meta["keys"][by] + 1) * max(meta["cases"], 1) > BITMAP_BITS:
+        return "count(DISTINCT case_no) FILTER (WHERE wait_us > 0)", {}
+    return ("coalesce(bit_count(bitstring_agg(case_no, 1, $n_cases) FILTER (WHERE wait_us > 0)), 0)",
+            {"n_cases": max(meta["cases"], 1)})
+
+
+def _parts_meta(parts: pa.Table, log_id: int, calendar: WorkCalendar | None, batch_gap: float) -> dict:
+    """An event_parts table's metadata; ValueError when it was computed for another log, calendar or batch
+    gap (its figures would silently answer another question)."""
+    meta = json.loads((parts.schema.metadata or {}).get(_PARTS_META, b"{}"))
+    if {k: meta.get(k) for k in ("log_id", "calendar", "batch_gap_us")} != _parts_key(log_id, calendar, batch_gap):
+        raise ValueError("parts were computed by event_parts for another log, calendar or batch gap")
+    return meta
 
 
 def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
              calendar: WorkCalendar | None = None, by: str = "activity",
-             batch_gap: float = BATCH_GAP) -> WaitingCauses:
+             batch_gap: float = BATCH_GAP, parts: pa.Table | None = None) -> WaitingCauses:
     """The kept cases' waits split into causes, per activity, department, hand-off ('A → B', in the log's
-    hand-off unit: department, else resource) or resource.
+    hand-off unit: department, else resource) or resource. `parts`: `event_parts(con, log_id, calendar,
+    batch_gap)` computed before (a page caches it per log and calendar); then only the grouping runs.
 
     Row columns: key, events (with a start, a resource and a predecessor), waits (> 0), cases (with a wait),
     wait_seconds (positive waits), median_wait_seconds, and per cause c: c_seconds, median_c_seconds (over
     the events c delays), share_c (of wait_seconds); working_wait_seconds and c_working_seconds (the same
     in working time: on-duty seconds only). Most waiting first."""
-    key, where = _key_sql(by, pairs.handoff_unit(con, log_id) if by == "handoff" else None)
-    parts = event_causes(con, log_id, flt, calendar, batch_gap)
-    # One pass: the keyed groups and the grand total (every kept event, hand-off or not) as grouping sets.
-    both = query(f"""SELECT grouping(has_key, key) = 3 AS is_total, key, {_figures_sql()}
-                     FROM (SELECT *, {key} AS key, {where} AS has_key FROM ({parts.text}))
-                     GROUP BY GROUPING SETS ((has_key, key), ())
-                     HAVING is_total OR has_key
-                     ORDER BY is_total, wait_seconds DESC, events DESC, key""", parts).df(con)
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}")
+    if parts is None:                  # the same rows as event_parts, grouped where they are made
+        source, meta = _parts_query(con, log_id, calendar, batch_gap)
+    else:
+        source = query("WITH wc_rows AS (SELECT * FROM wc_parts)")
+        meta = _parts_meta(parts, log_id, calendar, batch_gap)
+    key, where = _key_sql(by, meta["unit"])
+    kept = case_ids(log_id, flt)
+    keep = ("" if flt is None or flt.is_empty else
+            f"WHERE case_no IN (SELECT case_no FROM ({_CASE_NUMBERS}) WHERE case_id IN ({kept.text}))")
+    src = f"""(SELECT *, {key} AS key, {where} AS has_key, {" + ".join(f"{c}_us" for c in CAUSES)} AS wait_us,
+                      {" + ".join(c for c in PART_COLUMNS if "_working" in c)} AS working_wait_us,
+                      0 AS unavailability_working_us
+               FROM wc_rows {keep})"""
+    cases, bitmap = _cases_sql(by, meta)
+    figures = _figures_sql(cases)
+    # The keyed groups, then the grand total (every kept event, hand-off or not): two scans of the rows.
+    grouped = query(f"""{source.text}
+        SELECT * FROM (SELECT false AS is_total, key, {figures} FROM {src} WHERE has_key GROUP BY key
+                       UNION ALL SELECT true, NULL, {figures} FROM {src})
+        ORDER BY is_total, wait_seconds DESC, events DESC, key""", source, *([kept] if keep else []), **bitmap)
+    with con.cursor() as cur:     # a cursor of its own: the table's view stays private to this call
+        if parts is not None:
+            cur.register("wc_parts", parts)
+        both = grouped.df(cur)
     rows = both[~both.pop("is_total")].reset_index(drop=True)
     total = both.iloc[[-1]].drop(columns="key")
     return WaitingCauses(by=by, rows=rows, total=plain(total)[0],

@@ -192,7 +192,27 @@ bottleneck_diagnosis = cached(bottlenecks.diagnose)
 monthly_wait = cached(bottlenecks.monthly_wait)
 wait_by_attribute = cached(bottlenecks.wait_by_attribute)
 handoff_diagnosis = cached(handoffs.diagnose)
-waiting_cause_diagnosis = cached(waiting_causes.diagnose)
+
+
+# Why it waits: an event's split depends on neither the filter nor the grouping, so the whole log's split is
+# computed once per (log, calendar, data version) and kept as a compact Arrow table for the server (the slow
+# part at scale); each filter and grouping only groups it (bench/RESULTS.md, "Why it waits").
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _why_parts(version: int, db: str, log_id: int, calendar):
+    with _fresh() as cur:
+        return waiting_causes.event_parts(cur, log_id, calendar)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _why(version: int, db: str, log_id: int, flt, calendar, by: str):
+    parts = _why_parts(version, db, log_id, calendar)
+    with _fresh() as cur:
+        return waiting_causes.diagnose(cur, log_id, flt, calendar, by, parts=parts)
+
+
+def waiting_cause_diagnosis(log_id: int, flt, calendar, by: str):
+    """waiting_causes.diagnose on the cached split of the whole log (raises UserError when the log cannot tell)."""
+    return _why(data_version(), _db(), log_id, flt, calendar, by)
 
 # --- Compare: two cohorts of the filtered log (the record compare.compare). ------------------------------
 

@@ -119,3 +119,24 @@ def test_an_independent_recomputation_gives_the_same_parts(real, key, calendar):
         assert bad.empty, (c, bad[["case", "pos", c, f"{c}_seconds"]].head())
     # The sample is not trivial: several causes occur in it.
     assert sum((both[c] > 0).any() for c in wc.CAUSES) >= 3
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_cached_parts_group_like_the_per_event_split(real, key):
+    # The page's path: event_parts once, diagnose(parts=) per grouping; per resource, its sums and case
+    # counts equal those of the per-event rows grouped with pandas, and diagnose without parts agrees.
+    con, ids, parts = real
+    frame = parts(key, OFFICE)
+    cached = wc.event_parts(con, ids[key], OFFICE)
+    assert cached.num_rows == len(frame)
+    why = wc.diagnose(con, ids[key], calendar=OFFICE, by="resource", parts=cached)
+    pd.testing.assert_frame_equal(why.rows, wc.diagnose(con, ids[key], calendar=OFFICE, by="resource").rows)
+    rows = why.rows.set_index("key")
+    waiting = frame[frame["wait_seconds"] > 0]
+    expected = frame.groupby("resource")[[f"{c}_seconds" for c in ("wait", *wc.CAUSES)]].sum()
+    assert set(rows.index) == set(expected.index)
+    for column in expected.columns:
+        assert np.allclose(rows.loc[expected.index, column], expected[column], rtol=1e-9, atol=1e-3), column
+    cases = waiting.groupby("resource")["case_id"].nunique()
+    assert (rows.loc[cases.index, "cases"] == cases).all()
+    assert why.total["cases"] == waiting["case_id"].nunique()

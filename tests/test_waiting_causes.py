@@ -497,3 +497,101 @@ def test_parts_are_never_negative_add_up_to_the_wait_and_equal_the_reference(scr
     assert len(both) == len(frame) == len(ref)
     for name in (*wc.CAUSES, *WORKING):
         assert np.allclose(both[f"{name}_seconds"], both[name], atol=1e-6), name
+
+
+# --- the page's path: the split computed once (event_parts), grouped under each filter ----------------------
+
+def pandas_groups(frame: pd.DataFrame, by: str, unit: str) -> tuple[dict, dict]:
+    """{key: figures} and the total, grouped with pandas from event_causes' per-event rows (independent of
+    diagnose's SQL): events, waits, cases, sums, medians over the events a part delays, shares."""
+    def figures(g: pd.DataFrame) -> dict:
+        waiting = g["wait_seconds"] > 0
+        out = {"events": len(g), "waits": int(waiting.sum()), "cases": g.loc[waiting, "case_id"].nunique(),
+               "wait_seconds": g["wait_seconds"].sum(), "median_wait_seconds": g.loc[waiting, "wait_seconds"].median()}
+        for c in wc.CAUSES:
+            values = g[f"{c}_seconds"]
+            out |= {f"{c}_seconds": values.sum(), f"median_{c}_seconds": values[values > 0].median(),
+                    f"share_{c}": values.sum() / out["wait_seconds"] if out["wait_seconds"] else np.nan}
+        return out | {f"{n}_seconds": g[f"{n}_seconds"].sum() for n in WORKING}
+
+    keyed = frame.copy()
+    if by == "handoff":
+        prev, here = keyed[f"prev_{unit}"], keyed[unit]
+        keyed = keyed[prev.notna() & here.notna() & (prev != here)]
+        keyed = keyed.assign(key=keyed[f"prev_{unit}"] + " → " + keyed[unit])
+    else:
+        keyed = keyed.assign(key=keyed[by])
+    groups = {k if isinstance(k, str) else None: figures(g) for k, g in keyed.groupby("key", dropna=False)}
+    return groups, figures(frame)
+
+
+def assert_figures(ours: dict, expected: dict) -> None:
+    for name, value in expected.items():
+        got = ours[name]
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            assert got is None or np.isnan(got), name
+        else:
+            assert got == pytest.approx(value, rel=1e-9, abs=1e-6), name
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    """A small sample campaign log (departments, people, hand-offs, batches) in a store of its own."""
+    from analysis import sample
+
+    folder = tmp_path_factory.mktemp("why_sample")
+    sample.write_sample_csv(folder / "sample.csv", n_cases=80)
+    con = store.connect(folder / "s.duckdb")
+    yield con, importer.import_file(con, folder / "sample.csv").log_id
+    con.close()
+
+
+def sample_filters(con, log_id: int) -> list:
+    """Filters that keep all, some, one department's and none of the sample's cases."""
+    first, last = con.execute("SELECT min(start_ts), max(end_ts) FROM cases WHERE log_id = $l", {"l": log_id}).fetchone()
+    middle = (first + (last - first) / 2).date().isoformat()
+    department = con.execute("SELECT department FROM events WHERE log_id = $l AND department IS NOT NULL "
+                             "GROUP BY ALL ORDER BY count(*), department LIMIT 1", {"l": log_id}).fetchone()[0]
+    return [None, CaseFilter(time_from=first.date().isoformat(), time_to=middle),
+            CaseFilter(departments=(department,)), CaseFilter(variants_top=2),
+            CaseFilter(activities_present=("no such activity",))]
+
+
+@pytest.mark.parametrize("calendar", [OFFICE, None], ids=["calendar", "observed"])
+def test_cached_parts_give_the_same_figures_under_every_filter_and_grouping(sample_store, calendar):
+    con, log_id = sample_store
+    parts = wc.event_parts(con, log_id, calendar)
+    unit = con.execute("SELECT CASE WHEN count(department) > 0 THEN 'department' ELSE 'resource' END FROM events "
+                       "WHERE log_id = $l", {"l": log_id}).fetchone()[0]
+    filters = sample_filters(con, log_id)
+    kept_sizes = set()
+    for flt in filters:
+        frame = wc.event_causes(con, log_id, flt, calendar).df(con)
+        kept_sizes.add(len(frame))
+        for by in wc.BY:
+            fresh = wc.diagnose(con, log_id, flt, calendar, by)
+            cached = wc.diagnose(con, log_id, flt, calendar, by, parts=parts)
+            pd.testing.assert_frame_equal(cached.rows, fresh.rows)
+            assert cached.total == fresh.total and cached.calendar == fresh.calendar and cached.by == by
+            groups, total = pandas_groups(frame, by, unit)
+            if frame.empty:                     # nothing kept: no rows, a total of 0 events and 0 s of waiting
+                assert cached.rows.empty and (cached.total["events"], cached.total["wait_seconds"]) == (0, 0)
+                continue
+            assert_figures(cached.total, total)
+            assert set(records.plain(cached.rows["key"])) == set(groups)
+            for row in records.plain(cached.rows):
+                assert_figures(row, groups[row["key"]])
+            waits = cached.rows["wait_seconds"].tolist()
+            assert waits == sorted(waits, reverse=True)                     # most waiting first
+    assert 0 in kept_sizes and len(kept_sizes) >= 4                        # the filters really differ
+
+
+def test_parts_of_another_log_or_calendar_are_refused(sample_store):
+    con, log_id = sample_store
+    parts = wc.event_parts(con, log_id, OFFICE)
+    assert parts.num_rows == len(wc.event_causes(con, log_id, calendar=OFFICE).df(con))
+    assert set(wc.PART_COLUMNS) <= set(parts.column_names)
+    for other in ({"log_id": log_id + 1}, {"calendar": None}, {"batch_gap": 2 * H}):
+        args = {"log_id": log_id, "calendar": OFFICE, "batch_gap": wc.BATCH_GAP} | other
+        with pytest.raises(ValueError):
+            wc.diagnose(con, args["log_id"], calendar=args["calendar"], batch_gap=args["batch_gap"], parts=parts)
