@@ -89,10 +89,31 @@ CREATE TABLE IF NOT EXISTS redesigns (
     scenario    VARCHAR,              -- JSON: list of redesign operations
     created_at  TIMESTAMP
 );
+-- Why it waits: the split of every wait of a log (waiting_causes.save_parts), saved once per (log,
+-- calendar, batch gap, code version) so the first page visit only groups it. Derived data: deleting a log
+-- deletes it, and a changed split (another version) replaces it.
+CREATE SEQUENCE IF NOT EXISTS wait_part_ids START 1;
+CREATE TABLE IF NOT EXISTS wait_part_sets (
+    set_id     INTEGER PRIMARY KEY,
+    log_id     INTEGER NOT NULL,
+    key        VARCHAR NOT NULL,      -- JSON: calendar, batch gap, version of the split's code
+    meta       VARCHAR NOT NULL,      -- JSON: event_parts' metadata (hand-off unit, cases, keys)
+    created_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS wait_parts (
+    set_id     INTEGER NOT NULL,
+    log_id     INTEGER NOT NULL,
+    case_no    INTEGER NOT NULL,      -- the case's rank by case id
+    activity   VARCHAR, department VARCHAR, resource VARCHAR,
+    prev_department VARCHAR, prev_resource VARCHAR,   -- the previous event's in the case
+    batching_us BIGINT, prioritization_us BIGINT, contention_us BIGINT, unavailability_us BIGINT,
+    extraneous_us BIGINT, batching_working_us BIGINT, prioritization_working_us BIGINT,
+    contention_working_us BIGINT, extraneous_working_us BIGINT
+);
 """
 
 # Tables holding one log's rows; deleting a log clears all of them in one transaction.
-LOG_TABLES = ("events", "cases", "variants", "case_attributes", "logs")
+LOG_TABLES = ("events", "cases", "variants", "case_attributes", "wait_parts", "wait_part_sets", "logs")
 
 
 class StoreError(Exception):
@@ -149,6 +170,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
             con.execute(SCHEMA)
             query("INSERT INTO schema_version VALUES ($version)", version=SCHEMA_VERSION).run(con)
     _check_version(con, target)
+    if not read_only:
+        con.execute(SCHEMA)  # every statement is IF NOT EXISTS: a store made before a table was added gets it
     return con
 
 

@@ -13,6 +13,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "why.by_department": {"en": "Department", "zh": "部门"},
     "why.by_resource": {"en": "Person", "zh": "执行人"},
     "why.chart_title_handoff": {"en": "Waiting at each hand-off, by cause", "zh": "各交接的等待时间（按原因）"},
+    "why.chart_title_handoff_department": {"en": "Waiting at each hand-off between departments, by cause",
+                                           "zh": "部门之间各交接的等待时间（按原因）"},
+    "why.chart_title_handoff_resource": {"en": "Waiting at each hand-off between people, by cause",
+                                         "zh": "人员之间各交接的等待时间（按原因）"},
     "why.basis_calendar": {
         "en": "Calendar time. Each wait (previous step's end → this step's start) is split into five causes that "
               "add up to it. Duty hours are read from each person's own working times in the log; choose "

@@ -56,22 +56,29 @@ slower there). Duty hours enter through a table of days per calendar (W(t), the 
 the calendar's first day, as in working_time.w_sql), joined before any window; resources with the same
 observed hours share one calendar. bench/README.md ("Why it waits") has the costs at 1M events.
 
-For a page: the split of an event does not depend on the filter or on `by`, so `event_parts` computes it
-once for the whole log as a compact pyarrow Table, and `diagnose(..., parts=)` only groups it under the
-filter (about 0.3 s at 1M events instead of several seconds).
+For a page: the split of an event does not depend on the filter or on `by`, so it is computed once for the
+whole log and then only grouped under the filter (0.1-0.3 s at 1M events instead of 4-5 s). Two homes for
+that one split: `save_parts` writes it into the store (tables wait_parts / wait_part_sets, keyed by log,
+calendar, batch gap and a hash of the code that computes it, so a changed rule never reads an old split),
+and `diagnose` groups the saved split whenever there is one; `event_parts` returns it as a compact pyarrow
+Table for a store that cannot be written (viewer mode) and `diagnose(..., parts=)` groups that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import math
+from functools import cache
+from pathlib import Path
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from analysis import pairs
+from analysis import pairs, store
 from analysis.errors import UserError
 from analysis.filters import AnyFilter, case_ids
 from analysis.formatting import MINUTE
@@ -362,6 +369,60 @@ def _parts_key(log_id: int, calendar: WorkCalendar | None, batch_gap: float) -> 
             "batch_gap_us": int(round(batch_gap * 1e6))}
 
 
+@cache
+def code_version() -> str:
+    """A hash of the code a split comes from (this module, the steps and the calendars): a saved split made
+    by other rules is never read, it is replaced."""
+    digest = hashlib.sha256()
+    for module in (__file__, pairs.__file__, Path(__file__).with_name("working_time.py")):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _set_key(calendar: WorkCalendar | None, batch_gap: float) -> str:
+    """The key of a saved split of one log (wait_part_sets.key)."""
+    key = {k: v for k, v in _parts_key(0, calendar, batch_gap).items() if k != "log_id"}
+    return json.dumps({**key, "version": code_version()}, sort_keys=True)
+
+
+def saved_parts(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None = None,
+                batch_gap: float = BATCH_GAP) -> tuple[int, dict] | None:
+    """(set id, metadata) of the log's split saved in the store for this calendar and batch gap by the
+    current code, or None (also in a store from before the tables existed, opened read-only)."""
+    try:
+        row = query("SELECT set_id, meta FROM wait_part_sets WHERE log_id = $log_id AND key = $key",
+                    log_id=log_id, key=_set_key(calendar, batch_gap)).one(con)
+    except duckdb.CatalogException:
+        return None
+    return (int(row[0]), json.loads(row[1])) if row else None
+
+
+def save_parts(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None = None,
+               batch_gap: float = BATCH_GAP) -> int:
+    """Compute the split of every wait of the log and save it in the store (one transaction: all of it or
+    nothing); splits of this log made by other code are deleted with it. Returns the set id; a split saved
+    already is kept. Raises UserError when the log cannot tell. About 4-5 s at 1M events (bench/why.py)."""
+    found = saved_parts(con, log_id, calendar, batch_gap)
+    if found is not None:
+        return found[0]
+    rows, meta = _parts_query(con, log_id, calendar, batch_gap)
+    key = _set_key(calendar, batch_gap)
+    with store.transaction(con):
+        set_id = int(con.execute("SELECT nextval('wait_part_ids')").fetchone()[0])
+        # Splits of this log by other code, and of logs deleted while a split was being saved.
+        stale = query("""SELECT set_id FROM wait_part_sets
+                         WHERE (log_id = $log_id AND json_extract_string(key, '$.version') <> $version)
+                            OR log_id NOT IN (SELECT log_id FROM logs)""", log_id=log_id, version=code_version())
+        for table in ("wait_parts", "wait_part_sets"):
+            query(f"DELETE FROM {table} WHERE set_id IN ({stale.text})", stale).run(con)
+        query(f"""INSERT INTO wait_parts BY NAME {rows.text}
+                  SELECT $set_id AS set_id, $log_id AS log_id, * FROM wc_rows""", rows, set_id=set_id).run(con)
+        query("""INSERT INTO wait_part_sets VALUES ($set_id, $log_id, $key, $meta, $at)""", set_id=set_id,
+              log_id=log_id, key=key, meta=json.dumps(meta),
+              at=dt.datetime.now(dt.UTC).replace(tzinfo=None)).run(con)
+    return set_id
+
+
 def _parts_query(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalendar | None,
                  batch_gap: float) -> tuple[Query, dict]:
     """The CTEs (`WITH …`) ending in `wc_rows`, event_parts' rows (strings not yet dictionary-encoded), and
@@ -369,17 +430,16 @@ def _parts_query(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCale
     cases)."""
     split = _split(con, log_id, calendar, batch_gap)
     unit = pairs.handoff_unit(con, log_id)
-    prev = f"o.prev_{pairs.checked_unit(unit)}" if unit else "NULL::VARCHAR"
     figures = ", ".join(f"coalesce(p.{c}, 0) AS {c}" for c in PART_COLUMNS)
     n_cases = query("SELECT count(*) FROM cases WHERE log_id = $log_id", log_id=log_id).scalar(con)
     # At most this many groups per `by` (the bitmap count of cases in diagnose must stay small).
     keys = dict(zip(("activity", "department", "resource"), query(
         """SELECT count(DISTINCT activity) + 1, count(DISTINCT department) + 1, count(DISTINCT resource) + 1
            FROM events WHERE log_id = $log_id""", log_id=log_id).one(con), strict=True))
-    keys["handoff"] = keys[unit] ** 2 if unit else 1
     return query(f"""{split.text}, wc_cno AS ({_CASE_NUMBERS}),
         wc_rows AS MATERIALIZED (
-            SELECT n.case_no, o.activity, o.department, o.resource, {prev} AS prev_unit, {figures}
+            SELECT n.case_no, o.activity, o.department, o.resource, o.prev_department, o.prev_resource,
+                   {figures}
             FROM wc_ord o JOIN wc_cno n USING (case_id) LEFT JOIN wc_parts p ON p.idx = o.idx
             WHERE o.en IS NOT NULL)""", split), {**_parts_key(log_id, calendar, batch_gap), "unit": unit,
                                                  "cases": n_cases, "keys": keys}
@@ -389,8 +449,8 @@ def event_parts(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalen
                 batch_gap: float = BATCH_GAP) -> pa.Table:
     """The split of every wait of the WHOLE log (it depends on neither a filter nor `by`) as a compact
     pyarrow Table for `diagnose(..., parts=)`: one row per event with a start, a resource and a predecessor;
-    case_no (the case's rank by case id), activity, department, resource and prev_unit (the previous event's
-    value of the log's hand-off unit) as dictionary-encoded strings, and PART_COLUMNS (integer µs). Its
+    case_no (the case's rank by case id), activity, department, resource, prev_department and prev_resource
+    (the previous event's) as dictionary-encoded strings, and PART_COLUMNS (integer µs). Its
     schema metadata names the log, calendar, batch gap, hand-off unit and number of cases. About 90 bytes
     per event. Raises UserError when the log cannot tell."""
     import pyarrow as pa
@@ -400,7 +460,7 @@ def event_parts(con: duckdb.DuckDBPyConnection, log_id: int, calendar: WorkCalen
     with con.cursor() as cur:        # a relation streams Arrow without the copy an execute() result makes
         table = cur.sql(f"{found.text} SELECT * FROM wc_rows", params=found.bound()).to_arrow_reader().read_all()
     # Keys repeat (a dozen activities over 900,000 rows): dictionaries keep the table small.
-    strings = ("activity", "department", "resource", "prev_unit")
+    strings = ("activity", "department", "resource", "prev_department", "prev_resource")
     table = pa.table({n: pc.dictionary_encode(table[n]) if n in strings else table[n]
                       for n in table.column_names}).unify_dictionaries()      # one dictionary per column
     return table.replace_schema_metadata({_PARTS_META: json.dumps(meta)})
@@ -415,7 +475,8 @@ def _key_sql(by: str, unit: str | None) -> tuple[str, str]:
     if unit is None:
         return "NULL::VARCHAR", "false"
     unit = pairs.checked_unit(unit)
-    return f"prev_unit || ' → ' || {unit}", f"prev_unit IS NOT NULL AND {unit} IS NOT NULL AND prev_unit <> {unit}"
+    return (f"prev_{unit} || ' → ' || {unit}",
+            f"prev_{unit} IS NOT NULL AND {unit} IS NOT NULL AND prev_{unit} <> {unit}")
 
 
 def _figures_sql(cases: str) -> str:
@@ -434,11 +495,12 @@ def _figures_sql(cases: str) -> str:
                {", ".join(f"sum({c}_working_us) / 1e6 AS {c}_working_seconds" for c in CAUSES)}"""
 
 
-def _cases_sql(by: str, meta: dict) -> tuple[str, dict]:
+def _cases_sql(by: str, meta: dict, unit: str | None) -> tuple[str, dict]:
     """Distinct cases with a wait in a group, and its parameters: a bitmap over the case numbers (no hash of
     every (key, case) pair: about twice as fast at 1M events) while the groups' bitmaps stay small, else
     count(DISTINCT)."""
-    if (meta["keys"][by] + 1) * max(meta["cases"], 1) > BITMAP_BITS:
+    groups = (meta["keys"][unit] ** 2 if unit else 1) if by == "handoff" else meta["keys"][by]
+    if (groups + 1) * max(meta["cases"], 1) > BITMAP_BITS:
         return "count(DISTINCT case_no) FILTER (WHERE wait_us > 0)", {}
     return ("coalesce(bit_count(bitstring_agg(case_no, 1, $n_cases) FILTER (WHERE wait_us > 0)), 0)",
             {"n_cases": max(meta["cases"], 1)})
@@ -455,10 +517,13 @@ def _parts_meta(parts: pa.Table, log_id: int, calendar: WorkCalendar | None, bat
 
 def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None = None,
              calendar: WorkCalendar | None = None, by: str = "activity",
-             batch_gap: float = BATCH_GAP, parts: pa.Table | None = None) -> WaitingCauses:
-    """The kept cases' waits split into causes, per activity, department, hand-off ('A → B', in the log's
-    hand-off unit: department, else resource) or resource. `parts`: `event_parts(con, log_id, calendar,
-    batch_gap)` computed before (a page caches it per log and calendar); then only the grouping runs.
+             batch_gap: float = BATCH_GAP, parts: pa.Table | None = None,
+             unit: str | None = None) -> WaitingCauses:
+    """The kept cases' waits split into causes, per activity, department, hand-off ('A → B', between
+    departments or people: `unit`, by default the log's hand-off unit, department, else resource) or
+    resource. `parts`: `event_parts(con, log_id, calendar,
+    batch_gap)` computed before (a read-only page caches it per log and calendar); then only the grouping
+    runs. Without `parts`, the split saved in the store (save_parts) is grouped when there is one.
 
     Row columns: key, events (with a start, a resource and a predecessor), waits (> 0), cases (with a wait),
     wait_seconds (positive waits), median_wait_seconds, and per cause c: c_seconds, median_c_seconds (over
@@ -466,12 +531,18 @@ def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None 
     in working time: on-duty seconds only). Most waiting first."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
-    if parts is None:                  # the same rows as event_parts, grouped where they are made
+    saved = saved_parts(con, log_id, calendar, batch_gap) if parts is None else None
+    if saved is not None:              # the split saved in the store (save_parts)
+        source = query("""WITH wc_rows AS (SELECT * EXCLUDE (set_id, log_id) FROM wait_parts
+                                           WHERE set_id = $set_id)""", set_id=saved[0])
+        meta = saved[1]
+    elif parts is None:                # the same rows as event_parts, grouped where they are made
         source, meta = _parts_query(con, log_id, calendar, batch_gap)
     else:
         source = query("WITH wc_rows AS (SELECT * FROM wc_parts)")
         meta = _parts_meta(parts, log_id, calendar, batch_gap)
-    key, where = _key_sql(by, meta["unit"])
+    unit = meta["unit"] if unit is None else pairs.checked_unit(unit)
+    key, where = _key_sql(by, unit)
     kept = case_ids(log_id, flt)
     keep = ("" if flt is None or flt.is_empty else
             f"WHERE case_no IN (SELECT case_no FROM ({_CASE_NUMBERS}) WHERE case_id IN ({kept.text}))")
@@ -479,7 +550,7 @@ def diagnose(con: duckdb.DuckDBPyConnection, log_id: int, flt: AnyFilter | None 
                       {" + ".join(c for c in PART_COLUMNS if "_working" in c)} AS working_wait_us,
                       0 AS unavailability_working_us
                FROM wc_rows {keep})"""
-    cases, bitmap = _cases_sql(by, meta)
+    cases, bitmap = _cases_sql(by, meta, unit)
     figures = _figures_sql(cases)
     # The keyed groups, then the grand total (every kept event, hand-off or not): two scans of the rows.
     grouped = query(f"""{source.text}

@@ -1,9 +1,11 @@
 """Why it waits at scale: the waiting-cause diagnosis (analysis.waiting_causes) on a ~1M-event sample log.
 
 Measures, as the page calls it (one connection for the server, a fresh cursor per call): diagnose with
-nothing cached (the whole split of every wait, then the grouping), event_parts (the split alone, what the
-page caches per log and calendar), and diagnose given the cached parts for every grouping, with no filter
-and under filters no call has seen. Each in calendar time (each person's observed hours) and in working
+nothing saved (the whole split of every wait, then the grouping), save_parts (the split written into the
+store, what the server does in the background after an import and at its start), diagnose on the saved
+split for every grouping on a freshly opened store (a first visit after a restart: nothing cached), and
+under filters no call has seen; and for a read-only store, event_parts (the split as an Arrow table the
+page caches) and diagnose given it. Each in calendar time (each person's observed hours) and in working
 time (the sample's calendar). Prints medians and puts its section into bench/RESULTS.md.
 
     .venv/bin/python bench/why.py [--size 1m] [--runs 5] [--profile] [--print-only]
@@ -30,7 +32,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from apptest_app import publish, usable  # noqa: E402  (after the path set-up above)
+from apptest_app import new_app, publish, timed as timed_run, usable  # noqa: E402  (after the path set-up above)
 from run import machine  # noqa: E402
 
 from analysis import importer, sample, store  # noqa: E402
@@ -84,25 +86,67 @@ def new_filters(con, log_id: int, runs: int) -> list[CaseFilter]:
     return [CaseFilter(time_from=m.isoformat(), time_to=(m + datetime.timedelta(days=27)).isoformat()) for m in months]
 
 
-def measure(con, log_id: int, calendar, runs: int) -> tuple[dict[str, list[float]], float]:
-    """Every step's times over the runs, and the cached parts' size in MB."""
-    times: dict[str, list[float]] = {"diagnose, nothing cached": [], "event_parts (the page caches it)": []}
-    times |= {f"diagnose with cached parts, by {by}": [] for by in wc.BY}
-    times |= {f"diagnose with cached parts, by {by}, new filter": [] for by in wc.BY}
+def reopen(con, db: Path):
+    """Close the connection and open the store again: a server started afresh (no cache, DuckDB's buffers
+    empty; the operating system's file cache stays warm)."""
+    con.close()
+    return store.connect(db)
+
+
+def measure(con, db: Path, log_id: int, calendar, runs: int):
+    """Every step's times over the runs and the saved split's size in the store file (MB), and the
+    connection (reopened on the way)."""
+    times: dict[str, list[float]] = {"diagnose, nothing saved": [], "save_parts (the server does it after an import)": []}
+    times |= {f"first visit after a restart, saved split, by {by}": [] for by in wc.BY}
+    times |= {f"saved split, by {by}, new filter": [] for by in wc.BY}
+    times |= {"read-only store: event_parts (the page caches it)": [], "read-only store: diagnose with cached parts": []}
     filters = new_filters(con, log_id, runs)
     size = 0.0
     for run in range(runs):
-        times["diagnose, nothing cached"].append(timed(con, wc.diagnose, log_id, None, calendar)[0])
-        seconds, parts = timed(con, wc.event_parts, log_id, calendar)
-        times["event_parts (the page caches it)"].append(seconds)
-        size = parts.nbytes / 1e6
+        with con.cursor() as cur:
+            for table in ("wait_parts", "wait_part_sets"):
+                cur.execute(f"DELETE FROM {table} WHERE log_id = $l", {"l": log_id})
+            cur.execute("CHECKPOINT")
+        before = db.stat().st_size
+        times["diagnose, nothing saved"].append(timed(con, wc.diagnose, log_id, None, calendar)[0])
+        times["save_parts (the server does it after an import)"].append(timed(con, wc.save_parts, log_id, calendar)[0])
+        con.execute("CHECKPOINT")
+        size = max(size, (db.stat().st_size - before) / 1e6)
         for by in wc.BY:
-            times[f"diagnose with cached parts, by {by}"].append(
-                timed(con, wc.diagnose, log_id, None, calendar, by, parts=parts)[0])
-            times[f"diagnose with cached parts, by {by}, new filter"].append(
-                timed(con, wc.diagnose, log_id, filters[run], calendar, by, parts=parts)[0])
+            con = reopen(con, db)
+            times[f"first visit after a restart, saved split, by {by}"].append(
+                timed(con, wc.diagnose, log_id, None, calendar, by)[0])
+            times[f"saved split, by {by}, new filter"].append(
+                timed(con, wc.diagnose, log_id, filters[run], calendar, by)[0])
+        seconds, parts = timed(con, wc.event_parts, log_id, calendar)
+        times["read-only store: event_parts (the page caches it)"].append(seconds)
+        times["read-only store: diagnose with cached parts"].append(
+            timed(con, wc.diagnose, log_id, filters[run], calendar, "activity", parts=parts)[0])
         print(f"  run {run + 1}/{runs}: " + ", ".join(f"{v[-1]:.2f}" for v in times.values()), flush=True)
-    return times, size
+    return (times, size), con
+
+
+def page_visits(db: Path, runs: int) -> tuple[dict[str, list[float]], float]:
+    """Whole page-script runs (AppTest) on a server started afresh each run (Streamlit's caches cleared, the
+    store opened again): the first visit to Bottlenecks (its statistics and the why-it-waits tab, by step),
+    then to Hand-offs, each with nothing cached but the split saved in the store."""
+    import streamlit as st
+
+    times: dict[str, list[float]] = {"page: Bottlenecks, first visit (whole script)": [],
+                                     "page: Hand-offs, first visit (whole script)": []}
+    for _ in range(runs):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = new_app(db)
+        at.run()
+        assert not at.exception, at.exception
+        times["page: Bottlenecks, first visit (whole script)"].append(
+            timed_run(at.switch_page("pages/bottlenecks.py").run))
+        assert not at.exception and at.get("plotly_chart"), at.exception
+        times["page: Hand-offs, first visit (whole script)"].append(timed_run(at.switch_page("pages/handoffs.py").run))
+        assert not at.exception, at.exception
+        print("  page run: " + ", ".join(f"{v[-1]:.2f}" for v in times.values()), flush=True)
+    return times, 0.0
 
 
 def profile(con, log_id: int) -> None:
@@ -140,10 +184,11 @@ def report(size: str, runs: int, log: str, results: dict, load: str) -> list[str
              f"{digest(ROOT / 'analysis' / 'sample.py')}. Each call on a fresh cursor of one connection, as the "
              f"page makes it; \"new filter\": a month of cases no call has seen. {load} See bench/README.md.", ""]
     for label, (times, mb) in results.items():
-        lines += [f"**{label}** (cached parts: {mb:.0f} MB)", "", "| step | median (s) | max (s) | target |",
+        saved = f" (the saved split: {mb:.0f} MB of the store file)" if mb else ""
+        lines += [f"**{label}**{saved}", "", "| step | median (s) | max (s) | target |",
                   "|---|---:|---:|---|"]
         for name, values in times.items():
-            target = ("" if "nothing cached" in name or "event_parts" in name
+            target = ("" if "nothing saved" in name or "save_parts" in name or "event_parts" in name
                       else f"≤ {TARGET:g} s {'PASS' if statistics.median(values) <= TARGET else 'FAIL'}")
             lines.append(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} | {target} |")
         lines.append("")
@@ -158,7 +203,7 @@ def main() -> None:
     parser.add_argument("--print-only", action="store_true", help="print the section, leave RESULTS.md alone")
     args = parser.parse_args()
     db, log_id = loaded_store(args.size)
-    con = store.connect(db, read_only=True)
+    con = store.connect(db)
     with con.cursor() as cur:
         events, cases = cur.execute("SELECT count(*), count(DISTINCT case_id) FROM events WHERE log_id = $l",
                                     {"l": log_id}).fetchone()
@@ -170,8 +215,10 @@ def main() -> None:
     for label, calendar in (("Calendar time (each person's observed hours)", None),
                             ("Working time (the sample's calendar)", sample_calendar())):
         print(label, flush=True)
-        results[label] = measure(con, log_id, calendar, args.runs)
+        results[label], con = measure(con, db, log_id, calendar, args.runs)
     con.close()
+    print("Pages (AppTest)", flush=True)
+    results["The pages, calendar time (AppTest, Streamlit's caches cleared before each run)"] = page_visits(db, args.runs)
     load = f"Load average before the runs: {before:.1f} (other sessions' work; the runs keep both cores busy)."
     lines = report(args.size, args.runs, log, results, load)
     print("\n".join(lines)) if args.print_only else publish(lines)

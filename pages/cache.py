@@ -7,7 +7,9 @@ arguments, data version, database file); whatever changes the store bumps the da
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import logging
+import threading
+from contextlib import closing, contextmanager
 
 import duckdb
 import streamlit as st
@@ -31,6 +33,7 @@ from analysis import (
     triage,
     waiting_causes,
 )
+from analysis.errors import UserError
 from pages.state import viewer_mode
 
 # --- The connection. -------------------------------------------------------------------------------------
@@ -62,9 +65,16 @@ def _db() -> str:
 
 
 def open_store() -> None:
-    """Open the store once for the server (raises store.StoreLocked or store.StoreError when it cannot)."""
+    """Open the store once for the server (raises store.StoreLocked or store.StoreError when it cannot), and
+    start saving the split of waits of every log that has none (see warm_splits)."""
     with _fresh():
         pass
+    db = _db()
+    with _WARMED_LOCK:
+        first = db not in _WARMED
+        _WARMED.add(db)
+    if first:
+        warm_splits(None)
 
 
 def data_version() -> int:
@@ -145,6 +155,7 @@ def import_file(path, options: importer.ImportOptions, progress=None):
     with _fresh() as cur:
         result = importer.import_file(cur, path, options, progress=progress)
     data_changed()
+    warm_splits([result.log_id])
     return result
 
 
@@ -195,8 +206,41 @@ handoff_diagnosis = cached(handoffs.diagnose)
 
 
 # Why it waits: an event's split depends on neither the filter nor the grouping, so the whole log's split is
-# computed once per (log, calendar, data version) and kept as a compact Arrow table for the server (the slow
-# part at scale); each filter and grouping only groups it (bench/RESULTS.md, "Why it waits").
+# computed once and saved in the store (waiting_causes.save_parts, 4-5 s at 1M events); every filter and
+# grouping then only groups it (0.1-0.3 s; bench/RESULTS.md, "Why it waits"). The server saves the
+# calendar-time split (the pages' default) in a background thread at its start and after each import, so a
+# first visit finds it ready; a visit while it runs waits for it (one lock: never computed twice), and a
+# working-time calendar is saved the first time it is asked for. A read-only store (viewer mode) cannot be
+# written: there the split is kept in memory per calendar as an Arrow table.
+_SPLIT_LOCK = threading.Lock()
+_WARMED: set[str] = set()       # the database files whose logs' splits this server has started saving
+_WARMED_LOCK = threading.Lock()
+
+
+def _save_splits(con: duckdb.DuckDBPyConnection, log_ids: list[int] | None) -> None:
+    """Save the calendar-time split of each log (every log when None); logs that cannot tell are skipped."""
+    with closing(con.cursor()) as cur:
+        ids = [info.log_id for info in store.list_logs(cur)] if log_ids is None else log_ids
+    for log_id in ids:
+        try:
+            with _SPLIT_LOCK, closing(con.cursor()) as cur:
+                waiting_causes.save_parts(cur, log_id)
+        except UserError:
+            continue                    # no start times or no resources: the page says so
+        except duckdb.Error:            # deleted meanwhile, or the server stopping: the page computes it
+            logging.getLogger(__name__).warning("why it waits: split of log %s not saved", log_id, exc_info=True)
+
+
+def warm_splits(log_ids: list[int] | None) -> threading.Thread | None:
+    """Save the splits of these logs (every log when None) in a background thread; None in viewer mode."""
+    if viewer_mode():
+        return None
+    thread = threading.Thread(target=_save_splits, args=(_connection(_db(), False), log_ids), daemon=True,
+                              name="procdiag-why-split")
+    thread.start()
+    return thread
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _why_parts(version: int, db: str, log_id: int, calendar):
     with _fresh() as cur:
@@ -204,15 +248,23 @@ def _why_parts(version: int, db: str, log_id: int, calendar):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _why(version: int, db: str, log_id: int, flt, calendar, by: str):
-    parts = _why_parts(version, db, log_id, calendar)
+def _why(version: int, db: str, log_id: int, flt, calendar, by: str, unit: str | None):
+    parts = None
     with _fresh() as cur:
-        return waiting_causes.diagnose(cur, log_id, flt, calendar, by, parts=parts)
+        saved = waiting_causes.saved_parts(cur, log_id, calendar)
+    if saved is None and viewer_mode():
+        parts = _why_parts(version, db, log_id, calendar)
+    elif saved is None:
+        with _SPLIT_LOCK, _fresh() as cur:      # saved by the background thread meanwhile: kept as it is
+            waiting_causes.save_parts(cur, log_id, calendar)
+    with _fresh() as cur:
+        return waiting_causes.diagnose(cur, log_id, flt, calendar, by, parts=parts, unit=unit)
 
 
-def waiting_cause_diagnosis(log_id: int, flt, calendar, by: str):
-    """waiting_causes.diagnose on the cached split of the whole log (raises UserError when the log cannot tell)."""
-    return _why(data_version(), _db(), log_id, flt, calendar, by)
+def waiting_cause_diagnosis(log_id: int, flt, calendar, by: str, unit: str | None = None):
+    """waiting_causes.diagnose on the split of the whole log saved in the store (raises UserError when the
+    log cannot tell)."""
+    return _why(data_version(), _db(), log_id, flt, calendar, by, unit)
 
 # --- Compare: two cohorts of the filtered log (the record compare.compare). ------------------------------
 

@@ -30,7 +30,7 @@ if matrix.empty:
     front_slot.empty()
     st.info(tr("dx.no_handoffs"))
     st.stop()
-why = why_panel.diagnosis(log_id, flt, calendar, "handoff")
+why = why_panel.diagnosis(log_id, flt, calendar, "handoff", level)
 findings = diagnosis.handoff_findings(matrix, pings, cost, front_table, share, lang())
 if not isinstance(why, str):
     findings += waiting_words.findings(why.rows, lang(), working=calendar is not None, top=1)
@@ -104,5 +104,5 @@ with front_tab:
         }), hide_index=True, key="ho_front_table", column_config={
             tr("ho.front_share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0, max_value=100)})
 with why_tab:
-    why_panel.show(log_id, flt, calendar, "ho_why", ("handoff",))
+    why_panel.show(log_id, flt, calendar, "ho_why", ("handoff",), level)
 finding_form.save_finding_form("handoffs", finding_form.handoff_choices(log_id, flt, level, calendar, matrix, pings))

@@ -17,10 +17,12 @@ from pages import cache
 from pages.state import durations, err, lang, tr
 
 
-def diagnosis(log_id: int, flt, calendar: WorkCalendar | None, by: str) -> WaitingCauses | str:
-    """The cached split, or the message saying why the log cannot tell (no start times or no resources)."""
+def diagnosis(log_id: int, flt, calendar: WorkCalendar | None, by: str, unit: str | None = None
+              ) -> WaitingCauses | str:
+    """The split grouped `by` (hand-offs between `unit`s: departments or people, default the log's), or the
+    message saying why the log cannot tell (no start times or no resources)."""
     try:
-        return cache.waiting_cause_diagnosis(log_id, flt, calendar, by)
+        return cache.waiting_cause_diagnosis(log_id, flt, calendar, by, unit)
     except UserError as exc:
         return err(exc)
 
@@ -50,15 +52,17 @@ def _breakdown(row: pd.Series, working: bool) -> pd.DataFrame:
     })
 
 
-def show(log_id: int, flt, calendar: WorkCalendar | None, key: str, choices: tuple[str, ...]) -> None:
-    """Draw the section (widget keys start with `key`): group by one of `choices` (the first is the default),
-    the stacked bars, the breakdown of the key clicked or picked, the CSV; or the message why there is none."""
+def show(log_id: int, flt, calendar: WorkCalendar | None, key: str, choices: tuple[str, ...],
+         unit: str | None = None) -> None:
+    """Draw the section (widget keys start with `key`): group by one of `choices` (the first is the default;
+    hand-offs between `unit`s), the stacked bars, the breakdown of the key clicked or picked, the CSV; or the
+    message why there is none."""
     st.subheader(tr("why.section"))
     by = choices[0]
     if len(choices) > 1:
         by = st.radio(tr("why.by"), choices, format_func=lambda b: tr(f"why.by_{b}"), horizontal=True,
                       key=f"{key}_by")
-    found = diagnosis(log_id, flt, calendar, by)
+    found = diagnosis(log_id, flt, calendar, by, unit)
     if isinstance(found, str):
         st.info(found)
         return
@@ -68,7 +72,8 @@ def show(log_id: int, flt, calendar: WorkCalendar | None, key: str, choices: tup
     if rows.empty:
         st.caption(tr("why.none"))
         return
-    title = "why.chart_title_handoff" if by == "handoff" else f"why.chart_title_{by}"
+    title = (f"why.chart_title_handoff_{unit}" if by == "handoff" and unit else
+             "why.chart_title_handoff" if by == "handoff" else f"why.chart_title_{by}")
     event = st.plotly_chart(charts.waiting_causes(rows, lang(), working, title_key=title), key=f"{key}_chart",
                             on_select="rerun", selection_mode="points")
     _picked(found, event, key)
@@ -80,5 +85,5 @@ def show(log_id: int, flt, calendar: WorkCalendar | None, key: str, choices: tup
     st.markdown(waiting_words.cause_sentence(row, lang(), pick, working=working) or tr("why.no_dominant"))
     st.dataframe(_breakdown(row, working), hide_index=True, key=f"{key}_table", column_config={
         tr("why.col_share"): st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)})
-    st.download_button(tr("why.download"), exports.to_csv(found.rows), file_name=f"why_{found.by}.csv",
+    st.download_button(tr("why.download"), exports.to_csv(found.rows), file_name=f"why_{found.by}{'_' + unit if unit else ''}.csv",
                        mime="text/csv", key=f"{key}_csv")

@@ -105,3 +105,63 @@ def test_a_log_without_start_times_says_what_it_needs(write, tmp_path, monkeypat
         at.switch_page(page).run()
         assert not at.exception
         assert any(t("err.why_no_start", "zh") in i.value for i in at.info), page
+
+
+def _split_threads_done() -> None:
+    """Wait for the server's background saves of splits (pages/cache.warm_splits)."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "procdiag-why-split":
+            thread.join(timeout=120)
+            assert not thread.is_alive()
+
+
+def test_the_server_saves_each_logs_split_at_start_and_after_an_import(tmp_path, write, monkeypatch):
+    # A first visit must not compute the whole log's split (4-5 s at 1M events): the server saves it in the
+    # store in the background when it starts and after every import; the page then only groups it.
+    from analysis import defaults
+
+    db = tmp_path / "warm.duckdb"
+    with store.connect(db) as con:
+        sample_id = defaults.ensure_sample(con)
+        assert waiting_causes.saved_parts(con, sample_id) is None
+    monkeypatch.setenv("PROCDIAG_DB", str(db))
+    monkeypatch.delenv("PROCDIAG_VIEWER", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    _split_threads_done()
+    with store.connect(db) as con:
+        assert waiting_causes.saved_parts(con, sample_id) is not None
+    path = write("starts.csv", "case,activity,start,end,resource\n1,a,2024-03-04 09:00,2024-03-04 10:00,x\n"
+                               "1,b,2024-03-04 12:00,2024-03-04 13:00,x\n")
+    at.switch_page("pages/import_log.py").run()
+    at.radio(key="im_source").set_value("path").run()
+    at.text_input(key="im_path").input(str(path)).run()
+    at.button(key="im_go").click().run()
+    assert not at.exception
+    _split_threads_done()
+    with store.connect(db) as con:
+        new_id = max(info.log_id for info in store.list_logs(con))
+        assert new_id != sample_id and waiting_causes.saved_parts(con, new_id) is not None
+    # The page groups the saved split: the one hand-made step b waited 2 h (10:00 → 12:00).
+    at.switch_page("pages/bottlenecks.py").run()
+    assert not at.exception
+    bars = _bars(chart_spec(at, "bn_why_chart"))
+    assert sum(shown["b"] for shown in bars.values()) == pytest.approx(2 / 24, rel=1e-12)
+
+
+def test_handoffs_why_between_people(app, sample_db):
+    # At the "people" level the why tab splits the waits of hand-offs between people, not departments.
+    app.switch_page("pages/handoffs.py").run()
+    app.radio(key="ho_level").set_value("resource").run()
+    assert not app.exception
+    with store.connect(sample_db) as con:
+        log_id = store.list_logs(con)[0].log_id
+        found = waiting_causes.diagnose(con, log_id, by="handoff", unit="resource")
+        people = {r[0] for r in con.execute("SELECT DISTINCT resource FROM events WHERE resource IS NOT NULL").fetchall()}
+    top = found.rows.iloc[0]["key"]
+    assert set(top.split(" → ")) <= people
+    assert app.selectbox(key="ho_why_pick").value == top
+    spec = chart_spec(app, "ho_why_chart")
+    assert spec["layout"]["title"]["text"] == t("why.chart_title_handoff_resource", "zh")

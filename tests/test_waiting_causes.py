@@ -595,3 +595,103 @@ def test_parts_of_another_log_or_calendar_are_refused(sample_store):
         args = {"log_id": log_id, "calendar": OFFICE, "batch_gap": wc.BATCH_GAP} | other
         with pytest.raises(ValueError):
             wc.diagnose(con, args["log_id"], calendar=args["calendar"], batch_gap=args["batch_gap"], parts=parts)
+
+
+# --- the split saved in the store (save_parts): what a page groups on a first visit -----------------------
+
+def _forget_saved(con, log_id: int) -> None:
+    for table in ("wait_parts", "wait_part_sets"):
+        con.execute(f"DELETE FROM {table} WHERE log_id = $l", {"l": log_id})
+
+
+@pytest.mark.parametrize("calendar", [OFFICE, None], ids=["calendar", "observed"])
+def test_the_saved_split_gives_the_figures_of_computing_it(sample_store, calendar):
+    # diagnose on the split saved in the store equals diagnose computing the split itself (which the test
+    # above checks against pandas), under every filter and grouping.
+    con, log_id = sample_store
+    _forget_saved(con, log_id)
+    assert wc.saved_parts(con, log_id, calendar) is None
+    filters = sample_filters(con, log_id)
+    fresh = {(i, by): wc.diagnose(con, log_id, flt, calendar, by) for i, flt in enumerate(filters) for by in wc.BY}
+    set_id = wc.save_parts(con, log_id, calendar)
+    assert wc.saved_parts(con, log_id, calendar)[0] == set_id
+    stored = con.execute("SELECT count(*) FROM wait_parts WHERE set_id = $s", {"s": set_id}).fetchone()[0]
+    assert stored == len(wc.event_causes(con, log_id, calendar=calendar).df(con)) > 0
+    for (i, by), expected in fresh.items():
+        got = wc.diagnose(con, log_id, filters[i], calendar, by)
+        pd.testing.assert_frame_equal(got.rows, expected.rows)
+        assert got.total == expected.total and got.calendar == expected.calendar
+    _forget_saved(con, log_id)
+
+
+def test_a_saved_split_is_kept_once_replaced_by_new_code_and_deleted_with_its_log(tmp_path, monkeypatch):
+    from analysis import sample
+
+    sample.write_sample_csv(tmp_path / "s.csv", n_cases=30)
+    con = store.connect(tmp_path / "s.duckdb")
+    log_id = importer.import_file(con, tmp_path / "s.csv").log_id
+    other = importer.import_file(con, tmp_path / "s.csv", importer.ImportOptions(name="again")).log_id
+
+    def counts() -> tuple[int, int]:
+        return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("wait_part_sets", "wait_parts"))
+
+    first = wc.save_parts(con, log_id)
+    rows = counts()[1]
+    assert wc.save_parts(con, log_id) == first and counts() == (1, rows)          # saved once, not twice
+    office = wc.save_parts(con, log_id, OFFICE)                                     # each calendar its own set
+    assert office != first and counts() == (2, 2 * rows)
+    wc.save_parts(con, other)
+    assert counts() == (3, 3 * rows)
+    # Other code (a changed rule): the old split is never read, and saving replaces this log's old sets.
+    monkeypatch.setattr(wc, "code_version", lambda: "changed")
+    assert wc.saved_parts(con, log_id) is None
+    again = wc.save_parts(con, log_id)
+    assert again not in (first, office) and counts() == (2, 2 * rows)
+    monkeypatch.undo()
+    assert wc.saved_parts(con, other) is not None
+    store.delete_log(con, other)
+    assert counts() == (1, rows)
+    con.close()
+
+
+def test_a_store_made_before_the_split_tables(tmp_path, write):
+    # An older store has no wait_parts tables: read-only, diagnose computes the split itself; opened for
+    # writing, the tables are added and the split can be saved.
+    path = tmp_path / "old.duckdb"
+    con = store.connect(path)
+    log_id = load(con, write, "1,a,2024-03-04 09:00,2024-03-04 10:00,x,D\n1,b,2024-03-04 12:00,2024-03-04 13:00,x,D\n")
+    con.execute("DROP TABLE wait_parts")
+    con.execute("DROP TABLE wait_part_sets")
+    con.close()
+    with store.connect(path, read_only=True) as ro:
+        assert wc.saved_parts(ro, log_id) is None
+        assert wc.diagnose(ro, log_id).total["wait_seconds"] == 2 * H
+    with store.connect(path) as rw:
+        wc.save_parts(rw, log_id)
+        assert wc.saved_parts(rw, log_id) is not None
+        total = wc.diagnose(rw, log_id).total
+        assert total["wait_seconds"] == sum(total[f"{c}_seconds"] for c in wc.CAUSES) == 2 * H
+
+
+@pytest.mark.parametrize("unit", ["department", "resource"])
+def test_hand_offs_between_departments_or_people(sample_store, unit):
+    # The Hand-offs page counts hand-offs between departments or people: the split grouped by either pair
+    # equals the per-event rows grouped with pandas, computed, from the Arrow table and from the saved split.
+    con, log_id = sample_store
+    frame = wc.event_causes(con, log_id).df(con)
+    groups, total = pandas_groups(frame, "handoff", unit)
+    assert groups and all(" → " in k for k in groups)
+    _forget_saved(con, log_id)
+    computed = wc.diagnose(con, log_id, by="handoff", unit=unit)
+    cached = wc.diagnose(con, log_id, by="handoff", unit=unit, parts=wc.event_parts(con, log_id))
+    wc.save_parts(con, log_id)
+    saved = wc.diagnose(con, log_id, by="handoff", unit=unit)
+    for found in (computed, cached, saved):
+        assert set(records.plain(found.rows["key"])) == set(groups)
+        for row in records.plain(found.rows):
+            assert_figures(row, groups[row["key"]])
+        assert_figures(found.total, total)
+    people = set(frame["resource"].dropna())
+    first, second = next(iter(groups)).split(" → ")
+    assert (first in people) == (unit == "resource")
+    _forget_saved(con, log_id)
