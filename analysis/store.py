@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -172,7 +173,28 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     _check_version(con, target)
     if not read_only:
         con.execute(SCHEMA)  # every statement is IF NOT EXISTS: a store made before a table was added gets it
+        _renew_derived(con)
     return con
+
+
+@cache
+def _wait_part_columns() -> list[str]:
+    """wait_parts' columns as SCHEMA makes them (in a scratch in-memory database)."""
+    with duckdb.connect() as fresh:
+        fresh.execute(SCHEMA)
+        return [r[0] for r in fresh.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'wait_parts' ORDER BY column_index").fetchall()]
+
+
+def _renew_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Derived tables (the saved splits of waits) made with other columns are dropped and made again: they
+    are recomputed from the events on demand, so nothing is lost."""
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'wait_parts' AND NOT internal "
+        "ORDER BY column_index").fetchall()]
+    if columns != _wait_part_columns():
+        con.execute("DROP TABLE IF EXISTS wait_parts; DROP TABLE IF EXISTS wait_part_sets")
+        con.execute(SCHEMA)
 
 
 def _check_version(con: duckdb.DuckDBPyConnection, target: Path) -> None:

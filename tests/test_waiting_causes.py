@@ -695,3 +695,17 @@ def test_hand_offs_between_departments_or_people(sample_store, unit):
     first, second = next(iter(groups)).split(" → ")
     assert (first in people) == (unit == "resource")
     _forget_saved(con, log_id)
+
+
+def test_a_saved_split_table_of_another_shape_is_made_again(tmp_path, write):
+    # wait_parts is derived data: a store whose table has other columns (an earlier version) gets it anew.
+    path = tmp_path / "shape.duckdb"
+    with store.connect(path) as con:
+        log_id = load(con, write, "1,a,2024-03-04 09:00,2024-03-04 10:00,x,D\n1,b,2024-03-04 12:00,2024-03-04 13:00,x,D\n")
+        con.execute("DROP TABLE wait_parts")
+        con.execute("CREATE TABLE wait_parts (set_id INTEGER, log_id INTEGER, prev_unit VARCHAR)")
+    with store.connect(path) as con:
+        wc.save_parts(con, log_id)
+        assert wc.diagnose(con, log_id).total["wait_seconds"] == 2 * H
+        assert "prev_unit" not in {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'wait_parts'").fetchall()}
