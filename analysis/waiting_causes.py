@@ -70,9 +70,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import duckdb
