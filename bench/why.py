@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from apptest_app import new_app, publish, usable  # noqa: E402  (after the path set-up above)
-from apptest_app import timed as timed_run
+from apptest_app import timed as timed_run  # noqa: E402
 from run import machine  # noqa: E402
 
 from analysis import importer, sample, store  # noqa: E402
