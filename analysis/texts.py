@@ -1118,7 +1118,7 @@ TEXTS.update({
 
 
 # Topic catalogues kept in their own modules (same shape as TEXTS); a key may live in one place only.
-for _part in ("texts_why", "texts_why_report", "texts_why_redesign"):
+for _part in ("texts_why", "texts_why_report", "texts_why_redesign", "texts_files", "texts_inputs"):
     _extra = importlib.import_module(f"analysis.{_part}").TEXTS
     _twice = sorted(set(_extra) & set(TEXTS))
     if _twice:
